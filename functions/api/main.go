@@ -1,0 +1,51 @@
+// Command api is the REST API Lambda behind API Gateway (REST, Lambda proxy integration).
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/pigeon-mail/pigeon/shared/apigw"
+	"github.com/pigeon-mail/pigeon/shared/auth"
+	"github.com/pigeon-mail/pigeon/shared/blob"
+	"github.com/pigeon-mail/pigeon/shared/config"
+	"github.com/pigeon-mail/pigeon/shared/httpapi"
+	"github.com/pigeon-mail/pigeon/shared/store"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		log.Fatal(err)
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	secret := cfg.APIKey // local stack; deployed: read once per cold start from Secrets Manager
+	if cfg.SecretARN != "" {
+		out, err := secretsmanager.NewFromConfig(awsCfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(cfg.SecretARN)})
+		if err != nil {
+			log.Fatalf("read bootstrap secret: %v", err)
+		}
+		secret = aws.ToString(out.SecretString)
+	}
+	tokenKey := auth.TokenKey(secret)
+	if cfg.TokenSecret != "" {
+		tokenKey = []byte(cfg.TokenSecret)
+	}
+	blobs := blob.New(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle }), cfg.Bucket, cfg.PublicS3Endpoint)
+	st := store.New(dynamodb.NewFromConfig(awsCfg), blobs, cfg.Table, tokenKey)
+	if err := auth.Bootstrap(ctx, st, cfg.OrgID, secret); err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(apigw.Handler(httpapi.New(httpapi.Deps{Store: st, Blobs: blobs, Config: cfg})))
+}

@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/pigeon-mail/pigeon/shared/auth"
+	"github.com/pigeon-mail/pigeon/shared/store"
+	"github.com/pigeon-mail/pigeon/shared/wire"
+)
+
+// Tenancy is enforced here and only here: every route that names an inbox, a pod or a thread
+// resolves it through these functions, which check the key's scope and answer 404 NotFoundError
+// for anything outside it, exactly as for something that does not exist (a pod key cannot tell
+// another pod's inbox from a free address). Lists at a wider scope than the key's are narrowed
+// to the key's scope (listScope).
+
+// inboxID normalises an {inbox_id}: inbox ids are lower-cased addresses.
+func inboxID(r *http.Request) string {
+	return strings.ToLower(strings.TrimSpace(r.PathValue("inbox_id")))
+}
+
+// inbox resolves the route's {inbox_id} (and {pod_id}, when the route is under a pod).
+func (s *server) inbox(r *http.Request, p auth.Principal) (store.InboxRecord, error) {
+	if podID := r.PathValue("pod_id"); podID != "" && !p.CanSeePod(podID) {
+		return store.InboxRecord{}, notFound("inbox")
+	}
+	rec, err := s.st.GetInbox(r.Context(), inboxID(r))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.InboxRecord{}, notFound("inbox")
+	}
+	if err != nil {
+		return store.InboxRecord{}, err
+	}
+	if !p.CanSeeInbox(rec) {
+		return store.InboxRecord{}, notFound("inbox")
+	}
+	if podID := r.PathValue("pod_id"); podID != "" && rec.PodID != podID {
+		return store.InboxRecord{}, notFound("inbox")
+	}
+	return rec, nil
+}
+
+// pod resolves the route's {pod_id}.
+func (s *server) pod(r *http.Request, p auth.Principal) (wire.Pod, error) {
+	podID := r.PathValue("pod_id")
+	if !p.CanSeePod(podID) {
+		return wire.Pod{}, notFound("pod")
+	}
+	pod, err := s.st.GetPod(r.Context(), p.OrgID, podID)
+	if errors.Is(err, store.ErrNotFound) {
+		return wire.Pod{}, notFound("pod")
+	}
+	return pod, err
+}
+
+// listScope is the scope of a thread (or other org/pod/inbox-wide) list or lookup: the route's
+// scope (…/inboxes/{inbox_id}, …/pods/{pod_id} or the organisation) narrowed to the key's.
+func (s *server) listScope(r *http.Request, p auth.Principal) (store.Scope, error) {
+	sc := store.Scope{OrgID: p.OrgID, PodID: p.PodID, InboxID: p.InboxID}
+	switch {
+	case r.PathValue("inbox_id") != "":
+		in, err := s.inbox(r, p)
+		if err != nil {
+			return sc, err
+		}
+		sc.PodID, sc.InboxID = in.PodID, in.InboxID
+	case r.PathValue("pod_id") != "":
+		pod, err := s.pod(r, p)
+		if err != nil {
+			return sc, err
+		}
+		sc.PodID = pod.PodID
+	}
+	return sc, nil
+}
+
+// thread resolves the route's {thread_id} within scope sc.
+func (s *server) thread(r *http.Request, p auth.Principal, sc store.Scope) (store.ThreadRecord, error) {
+	t, err := s.st.GetThread(r.Context(), r.PathValue("thread_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.ThreadRecord{}, notFound("thread")
+	}
+	if err != nil {
+		return store.ThreadRecord{}, err
+	}
+	if !p.CanSeeThread(t) || t.OrgID != sc.OrgID ||
+		(sc.PodID != "" && t.PodID != sc.PodID) || (sc.InboxID != "" && t.InboxID != sc.InboxID) {
+		return store.ThreadRecord{}, notFound("thread")
+	}
+	return t, nil
+}
+
+// hiddenLabels are the classification labels left out of lists unless asked for, each with the
+// permission a key needs to see them (agentmail-v0.md §3.1, §3.5).
+var hiddenLabels = []struct{ label, param, perm string }{
+	{wire.LabelSpam, "include_spam", "label_spam_read"},
+	{wire.LabelBlocked, "include_blocked", "label_blocked_read"},
+	{wire.LabelUnauthenticated, "include_unauthenticated", "label_unauthenticated_read"},
+	{wire.LabelTrash, "include_trash", "label_trash_read"},
+}
+
+// canSeeLabels reports whether the key may read a message carrying labels: one that is spam,
+// blocked, unauthenticated or trash needs the matching label_*_read permission.
+func canSeeLabels(p auth.Principal, labels []string) bool {
+	for _, h := range hiddenLabels {
+		for _, l := range labels {
+			if l == h.label && !p.Can(h.perm) {
+				return false
+			}
+		}
+	}
+	return true
+}
