@@ -16,7 +16,8 @@ all: build
 
 ## dev: run the whole system locally (embedded DynamoDB and S3, SMTP in, REST and WebSocket out, local SES)
 dev:
-	$(GO) run ./infra/local/cmd/pigeon-local
+	$(GO) build -o $(BUILD)/pigeon-local ./infra/local/cmd/pigeon-local
+	@exec ./$(BUILD)/pigeon-local
 
 ## build: every function as a linux/arm64 `bootstrap` binary under build/<name>/, as Lambda runs it
 build:
