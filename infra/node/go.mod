@@ -1,0 +1,3 @@
+module pigeon-cdk-cli-tooling
+
+// This folder holds Node tooling (the pinned CDK CLI); its own go.mod keeps node_modules out of ./...

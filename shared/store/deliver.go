@@ -1,0 +1,408 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pigeon-mail/pigeon/shared/mail"
+	"github.com/pigeon-mail/pigeon/shared/thread"
+	"github.com/pigeon-mail/pigeon/shared/wire"
+)
+
+// Delivery is one inbound message for one inbox.
+type Delivery struct {
+	Inbox      InboxRecord
+	SourceKey  string        // S3 key of the raw mail; with the inbox, the delivery's idempotency key
+	Parsed     *mail.Message // the raw mail parsed
+	Labels     []string      // added to received and unread (e.g. spam)
+	Verdicts   Verdicts
+	EventType  string // wire.EventMessageReceived (default) or one of its .spam/.blocked/.unauthenticated variants
+	ReceivedAt time.Time
+}
+
+// deliveryAttempts bounds the retries of a delivery that loses a race on its thread.
+const deliveryAttempts = 6
+
+// markerItem records that a raw object was delivered to an inbox (sk SRC#<object key>).
+type markerItem struct {
+	keys
+	MessageID string    `json:"message_id"`
+	ThreadID  string    `json:"thread_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// midItem maps a canonical Message-ID of the inbox to its message and thread.
+type midItem struct {
+	keys
+	MessageID string `json:"message_id"`
+	ThreadID  string `json:"thread_id"`
+}
+
+// DeliverInbound stores a received message in d.Inbox: the message, its thread (new or
+// updated), its Message-ID index entry, the delivery marker and a message.received* event,
+// in one transaction. Attachments and large bodies are written to S3 first, under keys
+// derived from the inbox and message id, so a retry overwrites rather than duplicates.
+//
+// It is idempotent on (d.SourceKey, inbox): delivering the same object again returns the
+// message stored the first time with created=false and emits no event. A message whose
+// Message-ID the inbox already holds from another object (the same mail arriving twice, say
+// through a list and directly) is also reported as delivered, created=false, with no new
+// message and no event. A message without a Message-ID gets a stable synthetic one,
+// <hash of the object key@pigeon.invalid>, so retries agree on it.
+//
+// Concurrent deliveries to the same thread are serialised by a version check on the thread
+// item; the loser recomputes the thread and retries (ErrConflict after a few attempts).
+// ErrNotFound: the inbox no longer exists (or is being deleted).
+func (s *Store) DeliverInbound(ctx context.Context, d Delivery) (wire.Message, wire.ThreadItem, bool, error) {
+	if d.Parsed == nil || d.SourceKey == "" || d.Inbox.InboxID == "" {
+		return wire.Message{}, wire.ThreadItem{}, false, errors.New("store: delivery needs an inbox, a source key and a parsed message")
+	}
+	inbox := d.Inbox.InboxID
+	if d.ReceivedAt.IsZero() {
+		d.ReceivedAt = s.now()
+	}
+	msgID := deliveryMessageID(d.Parsed.MessageID, d.SourceKey)
+
+	if msg, th, ok, err := s.delivered(ctx, inbox, d.SourceKey); err != nil || ok {
+		return msg, th, false, err
+	}
+	if msg, th, ok, err := s.existing(ctx, inbox, msgID); err != nil || ok {
+		return msg, th, false, err
+	}
+
+	msg := inboundMessage(d, msgID)
+	threadID, err := thread.Find(ctx, s.threadLookup(inbox), msg.InReplyTo, msg.References)
+	if err != nil {
+		return wire.Message{}, wire.ThreadItem{}, false, err
+	}
+	attKeys, err := s.putAttachments(ctx, inbox, msgID, d.Parsed.Attachments, msg.Attachments)
+	if err != nil {
+		return wire.Message{}, wire.ThreadItem{}, false, err
+	}
+	item := messageItem{MessageRecord: MessageRecord{
+		OrgID: d.Inbox.OrgID, PodID: d.Inbox.PodID, RawKey: d.SourceKey, AttachmentKeys: attKeys, Verdicts: d.Verdicts,
+	}}
+	if b := bodiesOf(&msg); b.size() > InlineBodyLimit {
+		data, err := json.Marshal(b)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: encode bodies: %w", err)
+		}
+		item.BodyKey = bodyObjectKey(inbox, msgID)
+		if err := s.blobs.Put(ctx, item.BodyKey, "application/json", data); err != nil {
+			return wire.Message{}, wire.ThreadItem{}, false, err
+		}
+	}
+	eventType := d.EventType
+	if eventType == "" {
+		eventType = wire.EventMessageReceived
+	}
+
+	for attempt := range deliveryAttempts {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return wire.Message{}, wire.ThreadItem{}, false, err
+			}
+		}
+		var prev *threadItem
+		if threadID != "" {
+			var it threadItem
+			switch err := s.getItem(ctx, threadPK(threadID), skThread, &it); {
+			case err == nil:
+				prev = &it
+			case errors.Is(err, ErrNotFound):
+				// the thread named by the index is gone (inbox being swept); start a new one
+			default:
+				return wire.Message{}, wire.ThreadItem{}, false, err
+			}
+		}
+		if prev == nil {
+			threadID = thread.NewID()
+		}
+		msg.ThreadID = threadID
+		th, tx, err := s.deliveryTransaction(d, msg, item, prev, eventType)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, false, err
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		reasons := cancelReasons(err)
+		switch {
+		case err == nil:
+			return msg, th.ThreadItem, true, nil
+		case conditionFailed(reasons, txMarker):
+			msg, th, _, err := s.delivered(ctx, inbox, d.SourceKey)
+			return msg, th, false, err
+		case conditionFailed(reasons, txMessage):
+			msg, th, _, err := s.existing(ctx, inbox, msgID)
+			return msg, th, false, err
+		case conditionFailed(reasons, txInbox):
+			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("inbox %s: %w", inbox, ErrNotFound)
+		case conditionFailed(reasons, txThread), isTransactionConflict(reasons):
+			continue
+		default:
+			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: deliver %s to %s: %w", d.SourceKey, inbox, err)
+		}
+	}
+	return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: deliver %s to %s: thread %s: %w", d.SourceKey, inbox, threadID, ErrConflict)
+}
+
+// Positions of the actions in a delivery transaction.
+const (
+	txMarker = iota
+	txMessage
+	txThread
+	txInbox
+	txMID
+	txEvent
+)
+
+func (s *Store) deliveryTransaction(d Delivery, msg wire.Message, item messageItem, prev *threadItem, eventType string) (threadItem, []types.TransactWriteItem, error) {
+	now := wire.UTC(d.ReceivedAt)
+	inbox := d.Inbox.InboxID
+
+	var prevThread *wire.ThreadItem
+	version := 0
+	if prev != nil {
+		prevThread, version = &prev.ThreadItem, prev.Version
+	}
+	th := threadItem{ThreadRecord: ThreadRecord{
+		ThreadItem: thread.Apply(prevThread, msg, now), OrgID: d.Inbox.OrgID, PodID: d.Inbox.PodID,
+	}, Version: version + 1}
+	th.keys = threadKeys(th.ThreadRecord)
+
+	item.keys = messageKeys(&msg)
+	item.Message = msg
+	if item.BodyKey != "" {
+		bodies{}.setOn(&item.Message)
+	}
+	marker := markerItem{keys: keys{PK: inboxPK(inbox), SK: sourceSK(sourceKeyPart(d.SourceKey))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID, CreatedAt: now}
+	mid := midItem{keys: keys{PK: inboxPK(inbox), SK: midSK(canonicalID(msg.MessageID))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID}
+
+	put := func(v any, cond string, values map[string]types.AttributeValue) (types.TransactWriteItem, error) {
+		av, err := marshal(v)
+		if err != nil {
+			return types.TransactWriteItem{}, err
+		}
+		p := &types.Put{TableName: aws.String(s.table), Item: av, ExpressionAttributeValues: values}
+		if cond != "" {
+			p.ConditionExpression = aws.String(cond)
+		}
+		return types.TransactWriteItem{Put: p}, nil
+	}
+	tx := make([]types.TransactWriteItem, 6)
+	var err error
+	if tx[txMarker], err = put(marker, "attribute_not_exists(pk)", nil); err != nil {
+		return th, nil, err
+	}
+	if tx[txMessage], err = put(item, "attribute_not_exists(pk)", nil); err != nil {
+		return th, nil, err
+	}
+	if prev == nil {
+		tx[txThread], err = put(th, "attribute_not_exists(pk)", nil)
+	} else {
+		tx[txThread], err = put(th, "version = :v", map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(version)}})
+	}
+	if err != nil {
+		return th, nil, err
+	}
+	tx[txInbox] = types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
+		TableName: aws.String(s.table), Key: key(inboxPK(inbox), skInbox),
+		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(deleting)"),
+	}}
+	if tx[txMID], err = put(mid, "", nil); err != nil {
+		return th, nil, err
+	}
+	evMsg := eventMessage(msg)
+	tx[txEvent], err = s.eventPut(
+		EventRecord{OrgID: d.Inbox.OrgID, PodID: d.Inbox.PodID, InboxID: inbox, CreatedAt: wire.UTC(s.now())},
+		wire.Event{Type: wire.EventTypeEvent, EventType: eventType, EventID: NewEventID(), Message: &evMsg, Thread: &th.ThreadItem},
+	)
+	return th, tx, err
+}
+
+// isTransactionConflict reports a cancellation caused by another transaction on the same
+// items (worth retrying).
+func isTransactionConflict(reasons []string) bool {
+	return slices.Contains(reasons, "TransactionConflict")
+}
+
+// eventMessage is the message as the event carries it: whole when its bodies are inline;
+// otherwise the bodies that fit InlineBodyLimit, in the order agents need them
+// (extracted_text, text, extracted_html, html), so the event item stays below 400 KB.
+func eventMessage(m wire.Message) wire.Message {
+	if bodiesOf(&m).size() <= InlineBodyLimit {
+		return m
+	}
+	budget := InlineBodyLimit
+	for _, f := range []*string{&m.ExtractedText, &m.Text, &m.ExtractedHTML, &m.HTML} {
+		if len(*f) > budget {
+			*f = ""
+		}
+		budget -= len(*f)
+	}
+	return m
+}
+
+// delivered returns the message an earlier delivery of sourceKey stored in the inbox.
+func (s *Store) delivered(ctx context.Context, inbox, sourceKey string) (wire.Message, wire.ThreadItem, bool, error) {
+	var m markerItem
+	switch err := s.getItem(ctx, inboxPK(inbox), sourceSK(sourceKeyPart(sourceKey)), &m); {
+	case errors.Is(err, ErrNotFound):
+		return wire.Message{}, wire.ThreadItem{}, false, nil
+	case err != nil:
+		return wire.Message{}, wire.ThreadItem{}, false, err
+	}
+	return s.existing(ctx, inbox, m.MessageID)
+}
+
+// existing returns a stored message of the inbox and its thread; ok=false when there is none.
+func (s *Store) existing(ctx context.Context, inbox, messageID string) (wire.Message, wire.ThreadItem, bool, error) {
+	rec, err := s.GetMessage(ctx, inbox, messageID)
+	if errors.Is(err, ErrNotFound) {
+		return wire.Message{}, wire.ThreadItem{}, false, nil
+	}
+	if err != nil {
+		return wire.Message{}, wire.ThreadItem{}, false, err
+	}
+	th, err := s.GetThread(ctx, rec.ThreadID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return wire.Message{}, wire.ThreadItem{}, false, err
+	}
+	return rec.Message, th.ThreadItem, true, nil
+}
+
+// threadLookup finds threads of the inbox by canonical Message-ID through the MID# items.
+func (s *Store) threadLookup(inbox string) thread.Lookup {
+	return func(ctx context.Context, ids []string) (map[string]string, error) {
+		found := map[string]string{}
+		pending := make([]map[string]types.AttributeValue, 0, len(ids))
+		for _, id := range ids {
+			if len(id) <= maxKeyPartBytes {
+				pending = append(pending, key(inboxPK(inbox), midSK(id)))
+			}
+		}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return nil, err
+				}
+			}
+			n := min(100, len(pending))
+			out, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{
+				s.table: {Keys: pending[:n], ConsistentRead: aws.Bool(true)},
+			}})
+			if err != nil {
+				return nil, fmt.Errorf("store: thread lookup in %s: %w", inbox, err)
+			}
+			pending = append(pending[n:], out.UnprocessedKeys[s.table].Keys...)
+			for _, av := range out.Responses[s.table] {
+				var it midItem
+				if err := unmarshal(av, &it); err != nil {
+					return nil, err
+				}
+				found[strings.TrimPrefix(it.SK, "MID#")] = it.ThreadID
+			}
+		}
+		return found, nil
+	}
+}
+
+// putAttachments writes each attachment's content to S3 (at most four at a time) and returns
+// attachment_id → key.
+func (s *Store) putAttachments(ctx context.Context, inbox, msgID string, parsed []mail.Attachment, described []wire.Attachment) (map[string]string, error) {
+	if len(described) == 0 {
+		return nil, nil
+	}
+	keys := make(map[string]string, len(described))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, a := range described {
+		k := attachmentObjectKey(inbox, msgID, a.AttachmentID)
+		keys[a.AttachmentID] = k
+		content := parsed[i].Content
+		g.Go(func() error { return s.blobs.Put(gctx, k, a.ContentType, content) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("store: attachments of %s: %w", msgID, err)
+	}
+	return keys, nil
+}
+
+// inboundMessage is the wire message for d, before its thread is known.
+func inboundMessage(d Delivery, msgID string) wire.Message {
+	p := d.Parsed
+	now := wire.UTC(d.ReceivedAt)
+	ts := p.Timestamp
+	if ts.IsZero() {
+		ts = now
+	}
+	labels := []string{wire.LabelReceived, wire.LabelUnread}
+	for _, l := range d.Labels {
+		if l = strings.ToLower(strings.TrimSpace(l)); l != "" && !slices.Contains(labels, l) {
+			labels = append(labels, l)
+		}
+	}
+	m := wire.Message{
+		InboxID: d.Inbox.InboxID, MessageID: msgID, Labels: labels, Timestamp: wire.UTC(ts),
+		From: p.From, ReplyTo: p.ReplyTo, To: wire.NonNil(slices.Clone(p.To)), Cc: p.Cc, Bcc: p.Bcc,
+		Subject: p.Subject, Preview: p.Preview,
+		Text: p.Text, HTML: p.HTML, ExtractedText: p.ExtractedText, ExtractedHTML: p.ExtractedHTML,
+		InReplyTo: p.InReplyTo, References: slices.Clone(p.References), Headers: p.Headers,
+		Size: p.Size, UpdatedAt: now, CreatedAt: now,
+	}
+	seen := map[string]bool{}
+	for i, a := range p.Attachments {
+		wa := a.Attachment
+		if wa.AttachmentID == "" || seen[wa.AttachmentID] || strings.ContainsAny(wa.AttachmentID, "/\\") {
+			wa.AttachmentID = "att_" + strconv.Itoa(i)
+		}
+		seen[wa.AttachmentID] = true
+		if wa.Size == 0 {
+			wa.Size = int64(len(a.Content))
+		}
+		m.Attachments = append(m.Attachments, wa)
+	}
+	capMessage(&m)
+	return m
+}
+
+// deliveryMessageID is the message's Message-ID as written, or a synthetic one derived from
+// the object key when it has none (or one too long to be a key).
+func deliveryMessageID(parsed, sourceKey string) string {
+	id := strings.TrimSpace(parsed)
+	if id != "" && len(id) <= maxMessageIDLength {
+		return id
+	}
+	sum := sha256.Sum256([]byte(sourceKey))
+	return "<" + hex.EncodeToString(sum[:])[:24] + "@pigeon.invalid>"
+}
+
+// canonicalID is the MID# form of a message id (the id itself when it does not parse).
+func canonicalID(id string) string {
+	if c := mail.CanonicalMessageID(id); c != "" {
+		return c
+	}
+	return id
+}
+
+// sourceKeyPart is the object key as used in the SRC# sort key: the key itself, or its hash
+// when too long for a sort key.
+func sourceKeyPart(k string) string {
+	if len(k) <= maxKeyPartBytes {
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Page sizes. The REST API validates the caller's limit; the store only clamps.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 100
+)
+
+// Page selects one page of a list.
+//
+// Before and After bound the list's time (messages: timestamp; threads: last activity;
+// inboxes, pods, keys: created_at) and are both exclusive. Labels must all be present,
+// ExcludeLabels must all be absent. Label filters are applied after DynamoDB reads a page,
+// so a filtered page can hold fewer than Limit items, or none, and still carry a next token;
+// the wire format allows this (clients page until the token is absent).
+type Page struct {
+	Limit         int
+	Token         string
+	Ascending     bool
+	Before, After *time.Time
+	Labels        []string
+	ExcludeLabels []string
+}
+
+func (p Page) limit() int32 {
+	switch {
+	case p.Limit <= 0:
+		return DefaultLimit
+	case p.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return int32(p.Limit)
+}
+
+// listQuery is one time-ordered list: a partition of the table or of a GSI whose sort key
+// is "<time>#<id>".
+type listQuery struct {
+	index  string // "" = the table itself
+	pkName string
+	skName string
+	pk     string
+	// filter is an extra filter expression ANDed with the label filters; its names and
+	// values use the #f… and :f… prefixes.
+	filter       string
+	filterNames  map[string]string
+	filterValues map[string]types.AttributeValue
+}
+
+// fingerprint identifies the list and filters a page token belongs to; direction included,
+// so a token cannot be replayed against another inbox, another filter or the other order.
+func (q listQuery) fingerprint(pg Page) string {
+	var b strings.Builder
+	b.WriteString(q.index + "\x00" + q.pk + "\x00" + q.filter + "\x00" + strconv.FormatBool(pg.Ascending))
+	for _, t := range []*time.Time{pg.Before, pg.After} {
+		b.WriteString("\x00")
+		if t != nil {
+			b.WriteString(sortTime(*t))
+		}
+	}
+	for _, ls := range [][]string{pg.Labels, pg.ExcludeLabels} {
+		ls = slices.Clone(ls)
+		slices.Sort(ls)
+		b.WriteString("\x00" + strings.Join(ls, "\x01"))
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:8])
+}
+
+// queryPage runs one page of q and returns the raw items and the next page token ("" when
+// this page is the last).
+func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[string]types.AttributeValue, string, error) {
+	fp := q.fingerprint(pg)
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		ScanIndexForward:          aws.Bool(pg.Ascending),
+		Limit:                     aws.Int32(pg.limit()),
+		ExpressionAttributeNames:  map[string]string{"#pk": q.pkName},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": strAV(q.pk)},
+	}
+	if q.index != "" {
+		in.IndexName = aws.String(q.index)
+	}
+	if pg.Token != "" {
+		start, err := s.decodeToken(pg.Token, fp)
+		if err != nil {
+			return nil, "", err
+		}
+		in.ExclusiveStartKey = start
+	}
+	cond := "#pk = :pk"
+	// Sort keys are "<time>#<id>": "<t>" sorts before every key of time t and "<t>$" after
+	// all of them, so these bounds exclude t itself.
+	switch {
+	case pg.Before != nil && pg.After != nil:
+		cond += " AND #sk BETWEEN :after AND :before"
+	case pg.Before != nil:
+		cond += " AND #sk < :before"
+	case pg.After != nil:
+		cond += " AND #sk > :after"
+	}
+	if pg.Before != nil || pg.After != nil {
+		in.ExpressionAttributeNames["#sk"] = q.skName
+	}
+	if pg.Before != nil {
+		in.ExpressionAttributeValues[":before"] = strAV(sortTime(*pg.Before))
+	}
+	if pg.After != nil {
+		in.ExpressionAttributeValues[":after"] = strAV(sortTime(*pg.After) + "$")
+	}
+	if pg.Before != nil && pg.After != nil && !pg.Before.After(*pg.After) {
+		return nil, "", nil // empty range; DynamoDB rejects BETWEEN with low > high
+	}
+	in.KeyConditionExpression = aws.String(cond)
+
+	var filters []string
+	if len(pg.Labels) > 0 || len(pg.ExcludeLabels) > 0 {
+		in.ExpressionAttributeNames["#labels"] = "labels"
+	}
+	for i, l := range pg.Labels {
+		v := ":l" + strconv.Itoa(i)
+		in.ExpressionAttributeValues[v] = strAV(l)
+		filters = append(filters, "contains(#labels, "+v+")")
+	}
+	for i, l := range pg.ExcludeLabels {
+		v := ":x" + strconv.Itoa(i)
+		in.ExpressionAttributeValues[v] = strAV(l)
+		filters = append(filters, "NOT contains(#labels, "+v+")")
+	}
+	if q.filter != "" {
+		filters = append(filters, "("+q.filter+")")
+		for k, v := range q.filterNames {
+			in.ExpressionAttributeNames[k] = v
+		}
+		for k, v := range q.filterValues {
+			in.ExpressionAttributeValues[k] = v
+		}
+	}
+	if len(filters) > 0 {
+		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
+	}
+
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: query %s: %w", q.pk, err)
+	}
+	next := ""
+	if len(out.LastEvaluatedKey) > 0 {
+		if next, err = s.encodeToken(out.LastEvaluatedKey, fp); err != nil {
+			return nil, "", err
+		}
+	}
+	return out.Items, next, nil
+}
+
+// pageToken is the signed content of a page token.
+type pageToken struct {
+	Key   map[string]string `json:"k"`
+	Query string            `json:"q"`
+}
+
+// encodeToken turns a LastEvaluatedKey into an opaque token: base64url(JSON) "." base64url(HMAC).
+func (s *Store) encodeToken(last map[string]types.AttributeValue, fingerprint string) (string, error) {
+	t := pageToken{Key: make(map[string]string, len(last)), Query: fingerprint}
+	for k, v := range last {
+		sv, ok := v.(*types.AttributeValueMemberS)
+		if !ok {
+			return "", fmt.Errorf("store: page key attribute %s is not a string", k)
+		}
+		t.Key[k] = sv.Value
+	}
+	payload, err := json.Marshal(t)
+	if err != nil {
+		return "", fmt.Errorf("store: encode page token: %w", err)
+	}
+	enc := base64.RawURLEncoding
+	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.mac(payload)), nil
+}
+
+func (s *Store) decodeToken(token, fingerprint string) (map[string]types.AttributeValue, error) {
+	enc := base64.RawURLEncoding
+	p, m, ok := strings.Cut(token, ".")
+	if !ok {
+		return nil, ErrBadPageToken
+	}
+	payload, err1 := enc.DecodeString(p)
+	sig, err2 := enc.DecodeString(m)
+	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.mac(payload)) {
+		return nil, ErrBadPageToken
+	}
+	var t pageToken
+	if err := json.Unmarshal(payload, &t); err != nil || t.Query != fingerprint || len(t.Key) == 0 {
+		return nil, ErrBadPageToken
+	}
+	start := make(map[string]types.AttributeValue, len(t.Key))
+	for k, v := range t.Key {
+		start[k] = strAV(v)
+	}
+	return start, nil
+}
+
+func (s *Store) mac(payload []byte) []byte {
+	h := hmac.New(sha256.New, s.tokenKey)
+	h.Write([]byte("pigeon page token\x00"))
+	h.Write(payload)
+	return h.Sum(nil)
+}
