@@ -157,18 +157,36 @@ func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[stri
 		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
 	}
 
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return nil, "", fmt.Errorf("store: query %s: %w", q.pk, err)
+	// A filter is applied after Limit items are read, so one query can come back short or
+	// empty. Keep reading (at most maxPageQueries round trips) so callers get full pages
+	// where the data allows; a page that is still short carries a token, as the wire allows.
+	var items []map[string]types.AttributeValue
+	var last map[string]types.AttributeValue
+	want := pg.limit()
+	for i := 0; i < maxPageQueries; i++ {
+		in.Limit = aws.Int32(want - int32(len(items)))
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: query %s: %w", q.pk, err)
+		}
+		items, last = append(items, out.Items...), out.LastEvaluatedKey
+		if len(last) == 0 || int32(len(items)) >= want {
+			break
+		}
+		in.ExclusiveStartKey = last
 	}
 	next := ""
-	if len(out.LastEvaluatedKey) > 0 {
-		if next, err = s.encodeToken(out.LastEvaluatedKey, fp); err != nil {
+	if len(last) > 0 {
+		var err error
+		if next, err = s.encodeToken(last, fp); err != nil {
 			return nil, "", err
 		}
 	}
-	return out.Items, next, nil
+	return items, next, nil
 }
+
+// maxPageQueries bounds the DynamoDB queries behind one page of a filtered list.
+const maxPageQueries = 8
 
 // pageToken is the signed content of a page token.
 type pageToken struct {
