@@ -10,7 +10,18 @@ BUILD        := build
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags="-s -w"
 FUZZTIME     ?= 10s
 
-.PHONY: all dev test vet unit fuzz build bench synth clean
+# The CDK CLI, pinned in infra/node/package*.json and installed (npm ci) into a dot directory
+# under build/: node_modules/aws-cdk carries Go templates that `go list ./...` and gofmt would
+# otherwise trip over. CDK_ARGS passes more options, e.g.
+# CDK_ARGS="-c domains=mail.example.com -c alarmEmail=ops@example.com" (see infra/README.md).
+CDK_NODE               := $(BUILD)/.cdk-cli
+CDK                    := $(CDK_NODE)/node_modules/.bin/cdk
+CDKLOCAL               := $(CDK_NODE)/node_modules/.bin/cdklocal
+CDK_ARGS               ?=
+LOCALSTACK_ENDPOINT    ?= http://localhost:4566
+LOCALSTACK_S3_ENDPOINT ?= http://s3.localhost.localstack.cloud:4566
+
+.PHONY: all dev test vet unit fuzz build bench synth deploy localstack-deploy clean
 
 all: build
 
@@ -38,6 +49,28 @@ unit: build
 
 fuzz:
 	$(GO) test ./shared/mail -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+## synth: the CloudFormation template and assets into cdk.out/ (no AWS credentials or network needed)
+synth: build
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out $(GO) run ./infra
+
+## deploy: build, then bootstrap (once per account and Region; a no-op after) and deploy into the
+## account and Region of the current AWS credentials
+deploy: build
+	mkdir -p $(CDK_NODE) && cp infra/node/package.json infra/node/package-lock.json $(CDK_NODE)/
+	cd $(CDK_NODE) && npm ci --no-audit --no-fund
+	$(CDK) bootstrap $(CDK_ARGS)
+	$(CDK) deploy --require-approval broadening $(CDK_ARGS)
+
+## localstack-deploy: deploy what LocalStack's free edition runs (-c localstack=true) to LOCALSTACK_ENDPOINT
+localstack-deploy: build
+	mkdir -p $(CDK_NODE) && cp infra/node/package.json infra/node/package-lock.json $(CDK_NODE)/
+	cd $(CDK_NODE) && npm ci --no-audit --no-fund
+	AWS_ENDPOINT_URL=$(LOCALSTACK_ENDPOINT) AWS_ENDPOINT_URL_S3=$(LOCALSTACK_S3_ENDPOINT) \
+		$(CDKLOCAL) bootstrap -c localstack=true $(CDK_ARGS)
+	AWS_ENDPOINT_URL=$(LOCALSTACK_ENDPOINT) AWS_ENDPOINT_URL_S3=$(LOCALSTACK_S3_ENDPOINT) \
+		$(CDKLOCAL) deploy --require-approval never -c localstack=true $(CDK_ARGS)
 
 ## bench: Go benchmarks (parser, inbound, send path) and the load tools
 bench:

@@ -1,3 +1,0 @@
-module pigeon-cdk-cli-tooling
-
-// This folder holds Node tooling (the pinned CDK CLI); its own go.mod keeps node_modules out of ./...
