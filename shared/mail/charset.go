@@ -19,18 +19,19 @@ import (
 // decoding of "iso-8859-1" and "us-ascii" labels, whose 8-bit bytes are Windows-1252 in practice).
 
 // decodeText converts b, labelled with the charset label (a Content-Type parameter, possibly
-// empty), to UTF-8. problem is non-empty when the result is a guess.
+// empty), to UTF-8; text that needs no conversion also gets its CRLFs turned into LFs on the
+// way. problem is non-empty when the result is a guess.
 func decodeText(b []byte, label string) (s, problem string) {
 	label = normalizeCharset(label)
 	switch label {
 	case "", "us-ascii", "ascii", "us", "ansi_x3.4-1968", "iso646-us", "unknown-8bit", "x-unknown", "unknown", "default":
 		if utf8.Valid(b) {
-			return string(b), ""
+			return lfString(b), ""
 		}
 		return windows1252(b), "8-bit text without a known charset read as windows-1252"
 	case "utf-8", "utf8", "unicode-1-1-utf-8":
 		if utf8.Valid(b) {
-			return string(b), ""
+			return lfString(b), ""
 		}
 		return strings.ToValidUTF8(string(b), "\uFFFD"), "invalid UTF-8 replaced with U+FFFD"
 	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252", "x-cp1252":
@@ -62,6 +63,23 @@ func decodeHTMLText(b []byte, label string) (s, problem string) {
 		return decodeText(b, name)
 	}
 	return decodeText(b, "")
+}
+
+// lfString returns b as a string with CRLF line ends turned into LF, copying b once.
+func lfString(b []byte) string {
+	i := bytes.Index(b, []byte("\r\n"))
+	if i < 0 {
+		return string(b)
+	}
+	var s strings.Builder
+	s.Grow(len(b))
+	for ; i >= 0; i = bytes.Index(b, []byte("\r\n")) {
+		s.Write(b[:i])
+		s.WriteByte('\n')
+		b = b[i+2:]
+	}
+	s.Write(b)
+	return s.String()
 }
 
 func normalizeCharset(label string) string {

@@ -46,13 +46,13 @@ scan:
 		case t[0] == '-' && originalMessageRe.MatchString(t):
 			cut = i
 			break scan
-		case isUnderscoreRule(t) && i+1 < len(lines) && isHeaderBlock(lines, i+1):
+		case t[0] == '_' && isUnderscoreRule(t) && i+1 < len(lines) && isHeaderBlock(lines, i+1):
 			cut = i
 			break scan
-		case isHeaderBlock(lines, i):
+		case (t[0]|0x20 == 'f' || t[0] == '*') && isHeaderBlock(lines, i):
 			cut = i
 			break scan
-		default:
+		case mayStartAttribution(t):
 			n := attributionLines(lines, i)
 			if n == 0 {
 				continue
@@ -68,24 +68,38 @@ scan:
 			break scan
 		}
 	}
-	kept := make([]string, 0, cut)
-	for i, l := range lines[:cut] {
-		if isQuoted(l) || (len(skip) > 0 && skip[0] == i) {
-			if len(skip) > 0 && skip[0] == i {
-				skip = skip[1:]
-			}
-			continue
-		}
-		kept = append(kept, strings.TrimRight(l, " \t\r"))
-	}
-	for len(kept) > 0 {
-		last := strings.TrimSpace(kept[len(kept)-1])
-		if last != "" && !mobileSignatureRe.MatchString(last) {
+	end := cut // the last lines go when blank, quoted, an attribution or a mobile signature
+	for end > 0 {
+		last := strings.TrimSpace(lines[end-1])
+		if last != "" && !isQuoted(last) && !slices.Contains(skip, end-1) && !mobileSignatureRe.MatchString(last) {
 			break
 		}
-		kept = kept[:len(kept)-1]
+		end--
 	}
-	return strings.Trim(strings.Join(kept, "\n"), "\n")
+	for len(skip) > 0 && skip[len(skip)-1] >= end {
+		skip = skip[:len(skip)-1]
+	}
+	if len(skip) == 0 && !slices.ContainsFunc(lines[:end], isQuoted) {
+		// Nothing inside removed: the result is a prefix of s, no copy needed.
+		n := 0
+		for _, l := range lines[:end] {
+			n += len(l) + 1
+		}
+		return strings.TrimSpace(s[:min(n, len(s))])
+	}
+	var b strings.Builder
+	for i, l := range lines[:end] {
+		if len(skip) > 0 && skip[0] == i {
+			skip = skip[1:]
+			continue
+		}
+		if isQuoted(l) {
+			continue
+		}
+		b.WriteString(strings.TrimRight(l, " \t\r"))
+		b.WriteByte('\n')
+	}
+	return strings.TrimSpace(b.String())
 }
 
 func isQuoted(line string) bool {
@@ -104,6 +118,16 @@ func nextNonBlank(lines []string, i int) int {
 // attributionWords are the words an attribution line can start with (see attributionRe);
 // checking them first keeps the regular expression off nearly every line.
 var attributionWords = []string{"on", "am", "le", "el", "il", "op", "em", "den", "dne"}
+
+// mayStartAttribution is a cheap test that rules out most lines before attributionLines runs:
+// an attribution starts with one of attributionWords or ends with a colon.
+func mayStartAttribution(t string) bool {
+	switch t[0] | 0x20 {
+	case 'o', 'a', 'l', 'e', 'i', 'd':
+		return true
+	}
+	return t[len(t)-1] == ':'
+}
 
 // attributionLines returns how many lines (1 to 3) starting at i form an attribution, or 0.
 func attributionLines(lines []string, i int) int {
@@ -125,7 +149,7 @@ func attributionLines(lines []string, i int) int {
 		if len(joined) > 400 {
 			return 0
 		}
-		if attributionRe.MatchString(joined) {
+		if strings.HasSuffix(joined, ":") && attributionRe.MatchString(joined) {
 			return n
 		}
 	}

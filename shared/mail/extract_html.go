@@ -62,8 +62,8 @@ func hasSignatureSeparator(html string) bool {
 
 // extractHTML returns the new content of an HTML body.
 func extractHTML(src string) string {
-	lower := asciiLower(src)
-	if _, visible := withoutRawText(src, lower); !mayHaveQuote(visible) {
+	lower := asciiLower(withoutRawText(src))
+	if !mayHaveQuote(lower) {
 		return src
 	}
 	doc, err := html.Parse(strings.NewReader(src))

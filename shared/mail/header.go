@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/textproto"
+	"sync"
 
 	"github.com/emersion/go-message"
 	gmtextproto "github.com/emersion/go-message/textproto"
@@ -91,7 +92,25 @@ func readHeader(raw []byte) (h message.Header, body []byte, problems []string) {
 	for _, d := range dropped {
 		problems = append(problems, "header: dropped malformed line "+quoteShort(string(d)))
 	}
+	if sawBlank && len(dropped) == 0 {
+		// The common case: go-message reads the block as it is, blank line included.
+		return message.Header{Header: readHeaderBlock(raw[:pos])}, body, problems
+	}
 	return message.Header{Header: readFields(kept)}, body, problems
+}
+
+// headerReaders saves allocating a bufio.Reader for every header block of every part.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
+// readHeaderBlock has go-message read a screened header block that ends with an empty line.
+// Screening leaves nothing ReadHeader rejects; were it to fail, the fields it read are kept.
+func readHeaderBlock(block []byte) gmtextproto.Header {
+	br := headerReaders.Get().(*bufio.Reader)
+	br.Reset(bytes.NewReader(block))
+	h, _ := gmtextproto.ReadHeader(br)
+	br.Reset(nil)
+	headerReaders.Put(br)
+	return h
 }
 
 // readFields hands the screened lines to go-message, normalised to CRLF and terminated.
@@ -106,9 +125,7 @@ func readFields(lines [][]byte) gmtextproto.Header {
 		buf = append(buf, '\r', '\n')
 	}
 	buf = append(buf, '\r', '\n')
-	// Screening leaves nothing ReadHeader rejects; were it to fail, the fields it read are kept.
-	h, _ := gmtextproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(buf), max(len(buf), 16)))
-	return h
+	return readHeaderBlock(buf)
 }
 
 // isFieldLine reports whether line starts with a field name (printable ASCII but ":") and a

@@ -16,7 +16,7 @@ import (
 
 // htmlToText returns the text of an HTML document or fragment.
 func htmlToText(src string) string {
-	src, _ = withoutRawText(src, asciiLower(src))
+	src = withoutRawText(src)
 	w := &textWriter{}
 	z := html.NewTokenizer(strings.NewReader(src))
 	skip, pre := 0, 0
@@ -163,56 +163,53 @@ func isSpaceByte(c byte) bool {
 // withoutRawText cuts them out first: junk mail with a megabyte <title> is not rare.
 var rawTextElements = []string{"title", "style", "script"}
 
-// withoutRawText returns s, and its lower-case form lower, without the rawTextElements and
-// their content. An element that is never closed runs to the end, as it does in a browser.
-func withoutRawText(s, lower string) (string, string) {
-	var out, outLower strings.Builder
-	next := make([]int, len(rawTextElements)) // where to search each tag from; -1 once absent
-	i := 0
-	for {
-		start, tag := -1, ""
-		for k, name := range rawTextElements {
-			if next[k] < 0 {
-				continue
-			}
-			j := max(next[k], i)
-			for {
-				at := strings.Index(lower[j:], "<"+name)
-				if at < 0 {
-					next[k] = -1
-					break
-				}
-				at += j
-				if end := at + 1 + len(name); end == len(lower) || strings.IndexByte(" \t\r\n/>", lower[end]) >= 0 {
-					next[k] = at
-					break
-				}
-				j = at + 1
-			}
-			if next[k] >= 0 && (start < 0 || next[k] < start) {
-				start, tag = next[k], name
-			}
-		}
-		if start < 0 {
+// withoutRawText returns s without the rawTextElements and their content. An element that is
+// never closed runs to the end, as it does in a browser.
+func withoutRawText(s string) string {
+	var out strings.Builder
+	done := 0 // s[:done] is decided
+	for i := 0; i < len(s); {
+		lt := strings.IndexByte(s[i:], '<')
+		if lt < 0 {
 			break
 		}
-		if i == 0 {
-			out.Grow(len(s))
-			outLower.Grow(len(s))
+		lt += i
+		name := rawTextElementAt(s, lt+1)
+		if name == "" {
+			i = lt + 1
+			continue
 		}
-		out.WriteString(s[i:start])
-		outLower.WriteString(lower[i:start])
-		i = len(s)
-		if c := strings.Index(lower[start:], "</"+tag); c >= 0 {
-			if gt := strings.IndexByte(lower[start+c:], '>'); gt >= 0 {
-				i = start + c + gt + 1
+		out.WriteString(s[done:lt])
+		done, i = len(s), len(s)
+		for j := lt + 1; j < len(s); {
+			c := strings.Index(s[j:], "</")
+			if c < 0 {
+				break
 			}
+			c += j
+			if rawTextElementAt(s, c+2) == name {
+				if gt := strings.IndexByte(s[c:], '>'); gt >= 0 {
+					done, i = c+gt+1, c+gt+1
+				}
+				break
+			}
+			j = c + 2
 		}
 	}
-	if i == 0 {
-		return s, lower
+	if done == 0 {
+		return s
 	}
-	out.WriteString(s[i:])
-	outLower.WriteString(lower[i:])
-	return out.String(), outLower.String()
+	out.WriteString(s[done:])
+	return out.String()
+}
+
+// rawTextElementAt returns the raw-text element whose name starts s[i:], or "".
+func rawTextElementAt(s string, i int) string {
+	for _, name := range rawTextElements {
+		end := i + len(name)
+		if end <= len(s) && strings.EqualFold(s[i:end], name) && (end == len(s) || strings.IndexByte(" \t\r\n/>", s[end]) >= 0) {
+			return name
+		}
+	}
+	return ""
 }

@@ -30,9 +30,11 @@ func TestWithoutRawText(t *testing.T) {
 		{"a<title>never closed", "a"},
 		{"<styles>kept</styles>", "<styles>kept</styles>"},
 		{"no raw text", "no raw text"},
+		{"a<style>x</script></style>b", "ab"},
+		{"a <b>x</b> c", "a <b>x</b> c"},
 	}
 	for _, tt := range tests {
-		if got, _ := withoutRawText(tt.in, asciiLower(tt.in)); got != tt.want {
+		if got := withoutRawText(tt.in); got != tt.want {
 			t.Errorf("withoutRawText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
