@@ -44,8 +44,14 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l functions infra shared)" || { echo "gofmt needed:"; gofmt -l functions infra shared; exit 1; }
 
-unit: build
+unit: build conformance/node_modules
 	$(GO) test -count=1 -timeout 20m ./...
+
+# The conformance suite (conformance/, run by `go test ./...`) drives the local stack with
+# AgentMail's official SDK, pinned in conformance/package-lock.json; reinstalled when that changes.
+conformance/node_modules: conformance/package.json conformance/package-lock.json
+	cd conformance && npm ci --no-audit --no-fund
+	@touch $@
 
 fuzz:
 	$(GO) test ./shared/mail -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)

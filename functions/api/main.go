@@ -11,12 +11,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/pigeon-mail/pigeon/shared/apigw"
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/blob"
 	"github.com/pigeon-mail/pigeon/shared/config"
 	"github.com/pigeon-mail/pigeon/shared/httpapi"
+	"github.com/pigeon-mail/pigeon/shared/outbound"
+	"github.com/pigeon-mail/pigeon/shared/ses"
 	"github.com/pigeon-mail/pigeon/shared/store"
 )
 
@@ -47,5 +50,11 @@ func main() {
 	if err := auth.Bootstrap(ctx, st, cfg.OrgID, secret); err != nil {
 		log.Fatal(err)
 	}
-	lambda.Start(apigw.Handler(httpapi.New(httpapi.Deps{Store: st, Blobs: blobs, Config: cfg})))
+	out := &outbound.Service{
+		Store:           st,
+		Sender:          &ses.Sender{Client: sesv2.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet},
+		MessageIDDomain: cfg.SESMessageIDDomain,
+		Deployed:        cfg.Mode == config.Deployed,
+	}
+	lambda.Start(apigw.Handler(httpapi.New(httpapi.Deps{Store: st, Blobs: blobs, Config: cfg, Outbound: out})))
 }

@@ -9,6 +9,7 @@ import (
 type Settings struct {
 	HTTPAddr string // PIGEON_HTTP_ADDR: the REST API (default 127.0.0.1:8080; port 0 picks one)
 	SMTPAddr string // PIGEON_SMTP_ADDR: the SMTP listener (default 127.0.0.1:2525; port 0 picks one)
+	SESAddr  string // PIGEON_SES_ADDR: the local SES v2 endpoint (default 127.0.0.1:8025; empty picks a port)
 	Domain   string // PIGEON_DOMAIN: comma-separated mail domains (default pigeon.local)
 	APIKey   string // PIGEON_API_KEY: the organisation key; generated when empty
 
@@ -31,6 +32,7 @@ func SettingsFromEnv() Settings {
 	return Settings{
 		HTTPAddr: get("PIGEON_HTTP_ADDR", "127.0.0.1:8080"),
 		SMTPAddr: get("PIGEON_SMTP_ADDR", "127.0.0.1:2525"),
+		SESAddr:  get("PIGEON_SES_ADDR", "127.0.0.1:8025"),
 		Domain:   get("PIGEON_DOMAIN", "pigeon.local"),
 		APIKey:   os.Getenv("PIGEON_API_KEY"),
 		Lookup:   os.LookupEnv,

@@ -10,15 +10,22 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/emersion/go-smtp"
 
+	"github.com/pigeon-mail/pigeon/infra/local/sesemu"
 	"github.com/pigeon-mail/pigeon/shared/apigw"
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/blob"
 	"github.com/pigeon-mail/pigeon/shared/config"
 	"github.com/pigeon-mail/pigeon/shared/httpapi"
 	"github.com/pigeon-mail/pigeon/shared/inbound"
+	"github.com/pigeon-mail/pigeon/shared/outbound"
+	"github.com/pigeon-mail/pigeon/shared/ses"
 	"github.com/pigeon-mail/pigeon/shared/store"
 )
 
@@ -28,6 +35,8 @@ type Stack struct {
 	APIKey           string        // the organisation key
 	RESTURL          string        // the SDK's base URL (environment.http); routes are under /v0
 	SMTPAddr         string        // host:port of the SMTP listener
+	SESEndpoint      string        // the local SES v2 endpoint (sesemu) the api function sends through
+	OutboxURL        string        // GET: mail sent to non-local recipients (sesemu's outbox)
 	DynamoDBEndpoint string        // where the functions' DynamoDB client points
 	S3Endpoint       string        // where the functions' S3 client points
 	Region           string
@@ -35,10 +44,12 @@ type Stack struct {
 	Store *store.Store
 	Blobs *blob.Store
 	S3    *s3.Client
+	SES   *sesemu.Server // the local SES v2: FailNext, Outbox
 
 	log       *slog.Logger
 	storage   *storage
 	httpSrv   *http.Server
+	sesSrv    *http.Server
 	smtpSrv   *smtp.Server
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -104,13 +115,21 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	}
 
 	in := &inbound.Handler{Store: s.Store, Blobs: s.Blobs, Config: cfg, Now: time.Now, Log: log.With("function", "inbound")}
-	api := apigw.Handler(httpapi.New(httpapi.Deps{Store: s.Store, Blobs: s.Blobs, Config: cfg, Now: time.Now, Log: log.With("function", "api")}))
-
 	receiving := &Receiving{
 		S3: s.S3, Bucket: cfg.Bucket, Region: s.Region, TopicARN: TopicARN,
 		Owns: cfg.OwnsDomain, MaxBytes: cfg.MaxInboundBytes, Verdicts: LocalVerdicts,
 		Inbound: in.HandleEvent, Log: log.With("component", "smtp"),
 	}
+
+	sender, err := s.startSES(set, receiving)
+	if err != nil {
+		return nil, err
+	}
+	out := &outbound.Service{
+		Store: s.Store, Sender: sender, MessageIDDomain: cfg.SESMessageIDDomain,
+		Deployed: cfg.Mode == config.Deployed, Log: log.With("function", "api"),
+	}
+	api := apigw.Handler(httpapi.New(httpapi.Deps{Store: s.Store, Blobs: s.Blobs, Config: cfg, Outbound: out, Now: time.Now, Log: log.With("function", "api")}))
 	s.smtpSrv = receiving.NewSMTPServer("inbound-smtp." + s.Region + ".amazonaws.com")
 	smtpLn, err := net.Listen("tcp", set.SMTPAddr)
 	if err != nil {
@@ -135,6 +154,57 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	return s, nil
 }
 
+// startSES runs the local SES v2 (sesemu) on its own loopback port and returns the sender the
+// api function uses: the real sesv2 client with its endpoint pointed there. Mail for the
+// stack's domains goes through receiving as if it had come in over SMTP (raw/<id> with SES's
+// headers, then inbound with the receipt notification), so two local inboxes can converse;
+// mail for anyone else is kept in the outbox (GET <SESEndpoint>/_local/outbox).
+func (s *Stack) startSES(set Settings, receiving *Receiving) (*ses.Sender, error) {
+	cfg := s.Config
+	local := func(addr string) bool { return cfg.OwnsDomain(domainOf(addr)) }
+	s.SES = &sesemu.Server{
+		Region:  s.Region,
+		IsLocal: local,
+		Log:     s.log.With("component", "ses"),
+		Deliver: func(ctx context.Context, from string, rcpts []string, raw []byte, _ string) error {
+			var mine []string
+			for _, r := range rcpts {
+				if local(r) {
+					mine = append(mine, r)
+				}
+			}
+			if len(mine) == 0 {
+				return nil
+			}
+			return receiving.Deliver(ctx, Envelope{
+				MessageID: NewSESMessageID(), From: from, Recipients: mine,
+				Helo: "a8-1.smtp-out.amazonses.com", RemoteIP: "127.0.0.1", Received: time.Now(),
+			}, raw)
+		},
+	}
+	addr := set.SESAddr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("local: ses listener: %w", err)
+	}
+	s.SESEndpoint = "http://" + ln.Addr().String()
+	s.OutboxURL = s.SESEndpoint + "/_local/outbox"
+	s.sesSrv = &http.Server{Handler: s.SES, ReadHeaderTimeout: 10 * time.Second}
+	s.serve(func() error { return s.sesSrv.Serve(ln) }, http.ErrServerClosed)
+	client := sesv2.New(sesv2.Options{
+		Region:       s.Region,
+		BaseEndpoint: aws.String(s.SESEndpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("pigeon", "pigeon-local-secret", ""),
+		// SES's own retries, with short waits: a throttled send is retried twice before the
+		// API answers 429.
+		Retryer: retry.AddWithMaxBackoffDelay(retry.NewStandard(), 200*time.Millisecond),
+	})
+	return &ses.Sender{Client: client, ConfigurationSet: cfg.ConfigurationSet}, nil
+}
+
 // serve runs a listener's loop until it is closed.
 func (s *Stack) serve(run func() error, closed error) {
 	s.wg.Add(1)
@@ -155,6 +225,11 @@ func (s *Stack) Close() {
 		if s.httpSrv != nil {
 			if err := s.httpSrv.Shutdown(ctx); err != nil {
 				_ = s.httpSrv.Close()
+			}
+		}
+		if s.sesSrv != nil {
+			if err := s.sesSrv.Shutdown(ctx); err != nil {
+				_ = s.sesSrv.Close()
 			}
 		}
 		if s.smtpSrv != nil {

@@ -31,6 +31,7 @@ type Config struct {
 	SecretARN           string   // PIGEON_SECRET_ARN: Secrets Manager secret holding the bootstrap key (deployed)
 	TokenSecret         string   // PIGEON_TOKEN_SECRET: key that signs page tokens (derived from the bootstrap key when empty)
 	ConfigurationSet    string   // PIGEON_SES_CONFIGURATION_SET: SES configuration set for sends
+	SESMessageIDDomain  string   // PIGEON_SES_MESSAGE_ID_DOMAIN: domain of the Message-ID SES writes on sent mail (default: ses.MessageIDDomain of the SES region)
 	WebhookQueueURL     string   // PIGEON_WEBHOOK_QUEUE_URL: SQS queue that webhooks consumes
 	ConnectionsEndpoint string   // PIGEON_WS_ENDPOINT: API Gateway management endpoint for WebSocket posts
 	EventRetentionDays  int      // PIGEON_EVENT_RETENTION_DAYS: how long event items live (default 30)
@@ -59,6 +60,7 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		SecretARN:           get("PIGEON_SECRET_ARN", ""),
 		TokenSecret:         get("PIGEON_TOKEN_SECRET", ""),
 		ConfigurationSet:    get("PIGEON_SES_CONFIGURATION_SET", ""),
+		SESMessageIDDomain:  strings.ToLower(get("PIGEON_SES_MESSAGE_ID_DOMAIN", "")),
 		WebhookQueueURL:     get("PIGEON_WEBHOOK_QUEUE_URL", ""),
 		ConnectionsEndpoint: get("PIGEON_WS_ENDPOINT", ""),
 		PublicS3Endpoint:    get("PIGEON_S3_PUBLIC_ENDPOINT", ""),

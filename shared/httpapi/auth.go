@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/store"
@@ -34,5 +36,22 @@ func (s *server) authenticate(r *http.Request) (auth.Principal, error) {
 	if err != nil {
 		return auth.Principal{}, err
 	}
+	s.recordUse(r, k)
 	return auth.FromKey(k), nil
+}
+
+// usedAtResolution is how often a key's used_at is written: at most once a minute per key
+// and warm instance, so busy keys do not cost a write per request.
+const usedAtResolution = time.Minute
+
+// recordUse sets the key's used_at when the recorded one is older than usedAtResolution.
+// It is best effort: a failure is logged and the request goes on.
+func (s *server) recordUse(r *http.Request, k store.APIKey) {
+	now := s.now()
+	if k.UsedAt != nil && now.Sub(*k.UsedAt) < usedAtResolution {
+		return
+	}
+	if err := s.st.TouchAPIKey(r.Context(), k, now); err != nil {
+		s.log.WarnContext(r.Context(), "record api key use", slog.String("api_key_id", k.APIKeyID), slog.Any("err", err))
+	}
 }

@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
+	"github.com/pigeon-mail/pigeon/shared/outbound"
+	"github.com/pigeon-mail/pigeon/shared/ses"
 	"github.com/pigeon-mail/pigeon/shared/store"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
@@ -46,6 +51,15 @@ func forbidden(perm string) error {
 	}}
 }
 
+// wideScope is a 403 for a pod or inbox key asking to act on a wider scope than its own
+// (organisation lists, keys for the whole organisation, …).
+func wideScope(perm, what string) error {
+	return &apiError{status: http.StatusForbidden, body: wire.Error{
+		Name: "ForbiddenError", Code: "missing_permission", Message: "Forbidden: the API key's scope does not cover " + what,
+		Fix: "use a key whose scope covers " + what + ", with the " + perm + " permission",
+	}}
+}
+
 // taken is a 403 IsTakenError: an address or name in use. Never 409, which the Python and Go
 // SDKs retry.
 func taken(what string) error {
@@ -65,14 +79,70 @@ func unauthorized(code, msg string) error {
 //	store.ErrBadPageToken    → 400 ValidationError / invalid_page_token
 //	store.ErrConflict        → 409 ConflictError / conflict (a concurrent change; retrying is right)
 //	*http.MaxBytesError      → 413 PayloadTooLargeError / payload_too_large
+//
+// and for the send routes and label updates (package outbound, shared/ses):
+//
+//	*outbound.InvalidError   → 400 ValidationError naming the field
+//	*outbound.TooLargeError  → 413 PayloadTooLargeError
+//	*outbound.BlockedError   → 403 MessageRejectedError / recipient_blocked (a send list)
+//	*outbound.UnsentError    → 503 ServiceUnavailableError / send_failed (recorded as failed)
+//	store.ErrSendInProgress  → 409 ConflictError / idempotency_key_in_use
+//	ses.ErrThrottled         → 429 TooManyRequestsError with Retry-After (nothing was sent)
+//	ses.ErrRejected          → 403 MessageRejectedError with SES's reason
+//	ses.ErrUnavailable       → 503 ServiceUnavailableError / ses_unavailable
+//	store.ErrThreadTooLarge  → 422 UnprocessableError / thread_too_large
 //	anything else            → 500 InternalServerError, logged with the request
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var (
-		ae  *apiError
-		mbe *http.MaxBytesError
+		ae      *apiError
+		mbe     *http.MaxBytesError
+		inv     *outbound.InvalidError
+		large   *outbound.TooLargeError
+		blocked *outbound.BlockedError
+		unsent  *outbound.UnsentError
+		sesErr  *ses.Error
 	)
 	switch {
 	case errors.As(err, &ae):
+	case errors.As(err, &inv):
+		ae = invalid(inv.Field, "%s", inv.Error()).(*apiError)
+	case errors.As(err, &large):
+		ae = &apiError{status: http.StatusRequestEntityTooLarge, body: wire.Error{
+			Name: "PayloadTooLargeError", Code: "payload_too_large", Message: large.Error(),
+		}}
+	case errors.As(err, &blocked):
+		ae = &apiError{status: http.StatusForbidden, body: wire.Error{Name: "MessageRejectedError", Code: "recipient_blocked", Message: blocked.Error()}}
+	case errors.As(err, &unsent):
+		ae = &apiError{status: http.StatusServiceUnavailable, body: wire.Error{
+			Name: "ServiceUnavailableError", Code: "send_failed", Message: unsent.Error(),
+			Fix: "retry later; the failed message stays in the inbox with status failed",
+		}}
+	case errors.Is(err, store.ErrSendInProgress):
+		ae = &apiError{status: http.StatusConflict, body: wire.Error{
+			Name: "ConflictError", Code: "idempotency_key_in_use", Message: "a request with this Idempotency-Key is still being sent; retry to get its result",
+		}}
+	case errors.Is(err, ses.ErrThrottled):
+		wait := time.Second
+		if errors.As(err, &sesErr) && sesErr.RetryAfter > wait {
+			wait = sesErr.RetryAfter
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		ae = &apiError{status: http.StatusTooManyRequests, body: wire.Error{
+			Name: "TooManyRequestsError", Code: "sending_throttled", Message: "SES is throttling sends: " + err.Error(),
+		}}
+	case errors.Is(err, ses.ErrRejected):
+		reason := err.Error()
+		if errors.As(err, &sesErr) && sesErr.Reason != "" {
+			reason = sesErr.Reason
+		}
+		ae = &apiError{status: http.StatusForbidden, body: wire.Error{Name: "MessageRejectedError", Code: "message_rejected", Message: reason}}
+	case errors.Is(err, ses.ErrUnavailable):
+		ae = &apiError{status: http.StatusServiceUnavailable, body: wire.Error{Name: "ServiceUnavailableError", Code: "ses_unavailable", Message: err.Error()}}
+	case errors.Is(err, store.ErrThreadTooLarge):
+		ae = &apiError{status: http.StatusUnprocessableEntity, body: wire.Error{
+			Name: "UnprocessableError", Code: "thread_too_large",
+			Message: fmt.Sprintf("the thread has more than %d messages; update its messages with batch-update", store.MaxThreadUpdate),
+		}}
 	case errors.Is(err, store.ErrNotFound):
 		ae = notFound("resource").(*apiError)
 	case errors.Is(err, store.ErrTaken):

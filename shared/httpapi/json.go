@@ -17,7 +17,12 @@ const maxJSONBody = 1 << 20
 // ignored, as the SDKs strip them client-side anyway. Malformed JSON, a non-object body and
 // wrong-typed fields are 400 ValidationErrors naming the field.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	return decodeJSONLimit(w, r, v, maxJSONBody)
+}
+
+// decodeJSONLimit is decodeJSON for a body of at most limit bytes (413 beyond).
+func decodeJSONLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		return err
 	}

@@ -16,10 +16,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
 	"github.com/pigeon-mail/pigeon/infra/local/embedded"
+	"github.com/pigeon-mail/pigeon/infra/local/sesemu"
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/blob"
 	"github.com/pigeon-mail/pigeon/shared/config"
+	"github.com/pigeon-mail/pigeon/shared/outbound"
+	"github.com/pigeon-mail/pigeon/shared/ses"
 	"github.com/pigeon-mail/pigeon/shared/store"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
@@ -76,7 +83,13 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	h := New(Deps{Store: st, Blobs: blobs, Config: cfg, Log: slog.New(slog.NewTextHandler(logs, nil))})
+	sesSrv := httptest.NewServer(&sesemu.Server{})
+	t.Cleanup(sesSrv.Close)
+	out := &outbound.Service{Store: st, Sender: &ses.Sender{Client: sesv2.New(sesv2.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(sesSrv.URL), Retryer: aws.NopRetryer{},
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	})}}
+	h := New(Deps{Store: st, Blobs: blobs, Config: cfg, Outbound: out, Log: slog.New(slog.NewTextHandler(logs, nil))})
 	return &env{t: t, st: st, blobs: blobs, h: h, key: testSecret, logs: logs}
 }
 

@@ -10,11 +10,12 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// Tenancy is enforced here and only here: every route that names an inbox, a pod or a thread
-// resolves it through these functions, which check the key's scope and answer 404 NotFoundError
-// for anything outside it, exactly as for something that does not exist (a pod key cannot tell
-// another pod's inbox from a free address). Lists at a wider scope than the key's are narrowed
-// to the key's scope (listScope).
+// Tenancy is enforced here and only here: every route that names an inbox, a pod, a thread or
+// an API key, or acts on a scope as a whole (ownScope), resolves it through these functions,
+// which check the key's scope and answer 404 NotFoundError for anything outside it, exactly as
+// for something that does not exist (a pod key cannot tell another pod's inbox from a free
+// address). Lists at a wider scope than the key's are narrowed to the key's scope (listScope).
+// The route matrix test (matrix_test.go) holds every registered route to these rules.
 
 // inboxID normalises an {inbox_id}: inbox ids are lower-cased addresses.
 func inboxID(r *http.Request) string {
@@ -74,6 +75,56 @@ func (s *server) listScope(r *http.Request, p auth.Principal) (store.Scope, erro
 		sc.PodID = pod.PodID
 	}
 	return sc, nil
+}
+
+// ownScope is the route's scope (…/inboxes/{inbox_id}, …/pods/{pod_id} or the organisation)
+// for routes that act on the scope itself — creating an API key there, its allow and block
+// lists — which the key must cover entirely. A pod or inbox the key cannot see answers 404 as
+// everywhere; a visible scope wider than the key's (a pod key on the organisation, an inbox
+// key on its pod) answers 403 missing_permission.
+func (s *server) ownScope(r *http.Request, p auth.Principal, perm string) (store.Scope, error) {
+	switch {
+	case r.PathValue("inbox_id") != "":
+		in, err := s.inbox(r, p)
+		if err != nil {
+			return store.Scope{}, err
+		}
+		return store.Scope{OrgID: p.OrgID, PodID: in.PodID, InboxID: in.InboxID}, nil
+	case r.PathValue("pod_id") != "":
+		pod, err := s.pod(r, p)
+		if err != nil {
+			return store.Scope{}, err
+		}
+		if p.InboxID != "" {
+			return store.Scope{}, wideScope(perm, "pod "+pod.PodID)
+		}
+		return store.Scope{OrgID: p.OrgID, PodID: pod.PodID}, nil
+	}
+	if p.PodID != "" || p.InboxID != "" {
+		return store.Scope{}, wideScope(perm, "the organisation")
+	}
+	return store.Scope{OrgID: p.OrgID}, nil
+}
+
+// apiKey resolves the route's {api_key_id} within the route's scope narrowed to the key's
+// (listScope): a pod key reaches the keys of its pod and of its pod's inboxes, an inbox key
+// those of its inbox.
+func (s *server) apiKey(r *http.Request, p auth.Principal) (store.APIKey, error) {
+	sc, err := s.listScope(r, p)
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	k, err := s.st.GetAPIKey(r.Context(), r.PathValue("api_key_id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIKey{}, notFound("api key")
+	}
+	if err != nil {
+		return store.APIKey{}, err
+	}
+	if k.OrgID != sc.OrgID || (sc.PodID != "" && k.PodID != sc.PodID) || (sc.InboxID != "" && k.InboxID != sc.InboxID) {
+		return store.APIKey{}, notFound("api key")
+	}
+	return k, nil
 }
 
 // thread resolves the route's {thread_id} within scope sc.

@@ -24,6 +24,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/blob"
 	"github.com/pigeon-mail/pigeon/shared/config"
+	"github.com/pigeon-mail/pigeon/shared/outbound"
 	"github.com/pigeon-mail/pigeon/shared/store"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
@@ -33,17 +34,23 @@ type Deps struct {
 	Store  *store.Store
 	Blobs  *blob.Store
 	Config config.Config
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Outbound sends mail (send, reply, reply-all, forward); nil answers those routes 503.
+	Outbound *outbound.Service
+	Now      func() time.Time
+	Log      *slog.Logger
 }
 
 type server struct {
 	st    *store.Store
 	blobs *blob.Store
 	cfg   config.Config
+	out   *outbound.Service
 	now   func() time.Time
 	log   *slog.Logger
 	mux   *http.ServeMux
+	// patterns are the registered routes, in registration order (the route matrix test
+	// checks that each of them keeps to the key's scope).
+	patterns []string
 }
 
 // handlerFunc is a route: it writes a success response itself and returns errors for
@@ -52,7 +59,11 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request, p auth.Principal) 
 
 // New returns the REST API handler.
 func New(d Deps) http.Handler {
-	s := &server{st: d.Store, blobs: d.Blobs, cfg: d.Config, now: d.Now, log: d.Log, mux: http.NewServeMux()}
+	return http.HandlerFunc(newServer(d).serve)
+}
+
+func newServer(d Deps) *server {
+	s := &server{st: d.Store, blobs: d.Blobs, cfg: d.Config, out: d.Outbound, now: d.Now, log: d.Log, mux: http.NewServeMux()}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -60,7 +71,7 @@ func New(d Deps) http.Handler {
 		s.log = slog.Default()
 	}
 	s.routes()
-	return http.HandlerFunc(s.serve)
+	return s
 }
 
 // routes registers every route. Literal segments (…/search, …/send) beat {wildcards} by
@@ -69,12 +80,20 @@ func (s *server) routes() {
 	s.inboxRoutes()
 	s.podRoutes()
 	s.messageRoutes()
+	s.sendRoutes()
+	s.messageLabelRoutes()
 	s.threadRoutes()
+	s.threadUpdateRoutes()
 	s.organizationRoutes()
+	s.webhookRoutes()
+	s.inboxEventRoutes()
+	s.apiKeyRoutes()
+	s.listRoutes()
 }
 
 // handle registers fn for pattern, requiring permission perm ("" for none).
 func (s *server) handle(pattern, perm string, fn handlerFunc) {
+	s.patterns = append(s.patterns, pattern)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		st := state(r.Context())
 		st.matched = true

@@ -62,7 +62,13 @@ func hasSignatureSeparator(html string) bool {
 
 // extractHTML returns the new content of an HTML body.
 func extractHTML(src string) string {
-	lower := asciiLower(withoutRawText(src))
+	return extractStrippedHTML(src, withoutRawText(src))
+}
+
+// extractStrippedHTML is extractHTML given stripped, withoutRawText(src), which the caller
+// needs as well.
+func extractStrippedHTML(src, stripped string) string {
+	lower := asciiLower(stripped)
 	if !mayHaveQuote(lower) {
 		return src
 	}

@@ -1,10 +1,8 @@
 package mail
 
 import (
-	"bufio"
 	"bytes"
 	"net/textproto"
-	"sync"
 
 	"github.com/emersion/go-message"
 	gmtextproto "github.com/emersion/go-message/textproto"
@@ -99,18 +97,67 @@ func readHeader(raw []byte) (h message.Header, body []byte, problems []string) {
 	return message.Header{Header: readFields(kept)}, body, problems
 }
 
-// headerReaders saves allocating a bufio.Reader for every header block of every part.
-var headerReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
-
-// readHeaderBlock has go-message read a screened header block that ends with an empty line.
-// Screening leaves nothing ReadHeader rejects; were it to fail, the fields it read are kept.
+// readHeaderBlock has go-message hold a screened header block that ends with an empty line.
+// The block is cut into fields here and each field goes to go-message as written
+// (Header.AddRaw), which unfolds and trims it exactly as textproto.ReadHeader does, without a
+// bufio.Reader and a line buffer per field. Like ReadHeader, it stops at a line it would
+// reject; screening leaves none, and the fields before one are kept.
 func readHeaderBlock(block []byte) gmtextproto.Header {
-	br := headerReaders.Get().(*bufio.Reader)
-	br.Reset(bytes.NewReader(block))
-	h, _ := gmtextproto.ReadHeader(br)
-	br.Reset(nil)
-	headerReaders.Put(br)
+	var stack [64][]byte
+	fields := stack[:0]
+	start := -1 // where the current field begins
+	pos := 0
+	for pos < len(block) {
+		next := len(block)
+		if end := bytes.IndexByte(block[pos:], '\n'); end >= 0 {
+			next = pos + end + 1
+		}
+		if c := block[pos]; c == ' ' || c == '\t' {
+			if start < 0 {
+				break // ReadHeader refuses a block that starts with a continuation line
+			}
+		} else {
+			if len(trimLineEnd(block[pos:next])) == 0 {
+				break // the empty line that ends the block
+			}
+			if start >= 0 {
+				fields = append(fields, block[start:pos])
+			}
+			start = pos
+		}
+		pos = next
+	}
+	if start >= 0 {
+		fields = append(fields, block[start:pos])
+	}
+	var h gmtextproto.Header
+	for i, f := range fields {
+		colon := bytes.IndexByte(f, ':')
+		if colon < 0 || !validFieldName(f[:colon]) {
+			fields = fields[:i]
+			break
+		}
+	}
+	// AddRaw puts each field above the ones added before it, as in ReadHeader's reversed list.
+	for i := len(fields) - 1; i >= 0; i-- {
+		f := fields[i]
+		if len(bytes.Trim(f[:bytes.IndexByte(f, ':')], " \t")) == 0 {
+			continue // ReadHeader skips a field with an empty name
+		}
+		h.AddRaw(f)
+	}
 	return h
+}
+
+// validFieldName reports whether name, without surrounding blanks, is printable ASCII without
+// ":", as ReadHeader requires.
+func validFieldName(name []byte) bool {
+	for _, c := range bytes.Trim(name, " \t") {
+		if c < 33 || c > 126 || c == ':' {
+			return false
+		}
+	}
+	return true
 }
 
 // readFields hands the screened lines to go-message, normalised to CRLF and terminated.
@@ -162,8 +209,11 @@ func headerMap(h message.Header) map[string]string {
 		key := canon
 		if raw, err := fields.Raw(); err == nil {
 			if name, _, ok := bytes.Cut(raw, []byte(":")); ok {
-				if k := string(bytes.TrimSpace(name)); textproto.CanonicalMIMEHeaderKey(k) == canon {
-					key = k
+				name = bytes.TrimSpace(name)
+				if string(name) != canon { // the common, canonical spelling needs no new string
+					if k := string(name); textproto.CanonicalMIMEHeaderKey(k) == canon {
+						key = k
+					}
 				}
 			}
 		}

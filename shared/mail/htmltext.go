@@ -16,7 +16,11 @@ import (
 
 // htmlToText returns the text of an HTML document or fragment.
 func htmlToText(src string) string {
-	src = withoutRawText(src)
+	return strippedHTMLToText(withoutRawText(src))
+}
+
+// strippedHTMLToText is htmlToText of a document already passed through withoutRawText.
+func strippedHTMLToText(src string) string {
 	w := &textWriter{}
 	z := html.NewTokenizer(strings.NewReader(src))
 	skip, pre := 0, 0
@@ -166,8 +170,8 @@ var rawTextElements = []string{"title", "style", "script"}
 // withoutRawText returns s without the rawTextElements and their content. An element that is
 // never closed runs to the end, as it does in a browser.
 func withoutRawText(s string) string {
-	var out strings.Builder
-	done := 0 // s[:done] is decided
+	var keep [][2]int // the parts of s that stay, when something goes
+	done := 0         // s[:done] is decided
 	for i := 0; i < len(s); {
 		lt := strings.IndexByte(s[i:], '<')
 		if lt < 0 {
@@ -179,10 +183,10 @@ func withoutRawText(s string) string {
 			i = lt + 1
 			continue
 		}
-		out.WriteString(s[done:lt])
+		keep = append(keep, [2]int{done, lt})
 		done, i = len(s), len(s)
 		for j := lt + 1; j < len(s); {
-			c := strings.Index(s[j:], "</")
+			c := indexEndTagOpen(s[j:])
 			if c < 0 {
 				break
 			}
@@ -196,11 +200,33 @@ func withoutRawText(s string) string {
 			j = c + 2
 		}
 	}
-	if done == 0 {
+	if len(keep) == 0 {
 		return s
 	}
-	out.WriteString(s[done:])
+	keep = append(keep, [2]int{done, len(s)})
+	n := 0
+	for _, k := range keep {
+		n += k[1] - k[0]
+	}
+	var out strings.Builder
+	out.Grow(n)
+	for _, k := range keep {
+		out.WriteString(s[k[0]:k[1]])
+	}
 	return out.String()
+}
+
+// indexEndTagOpen returns the index of the first "</" in s, or -1. Raw text (a stylesheet, or
+// junk in a <title>) can have a "<" every few bytes, on which strings.Index, looking for the
+// "<" first, spends a call each; on windows of up to 64 bytes it compares all at once instead.
+func indexEndTagOpen(s string) int {
+	const window = 64
+	for off := 0; off < len(s); off += window - 1 {
+		if i := strings.Index(s[off:min(off+window, len(s))], "</"); i >= 0 {
+			return off + i
+		}
+	}
+	return -1
 }
 
 // rawTextElementAt returns the raw-text element whose name starts s[i:], or "".

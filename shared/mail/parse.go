@@ -143,18 +143,29 @@ func (p *parser) addresses(h message.Header, key string) []string {
 // its extracted text and preview from the extracted HTML converted to text.
 func (p *parser) extract() {
 	m := p.m
+	var stripped, htmlText string // withoutRawText(m.HTML) and htmlToText(m.HTML), once known
+	haveHTMLText := false
 	if m.HTML != "" {
-		m.ExtractedHTML = extractHTML(m.HTML)
+		stripped = withoutRawText(m.HTML)
+		m.ExtractedHTML = extractStrippedHTML(m.HTML, stripped)
 	}
 	full := m.Text
 	if full != "" {
 		m.ExtractedText = extractText(full)
 	} else if m.HTML != "" {
-		m.ExtractedText = extractText(htmlToText(m.ExtractedHTML))
+		if m.ExtractedHTML == m.HTML { // nothing extracted: the text of the whole HTML
+			htmlText, haveHTMLText = strippedHTMLToText(stripped), true
+			m.ExtractedText = extractText(htmlText)
+		} else {
+			m.ExtractedText = extractText(htmlToText(m.ExtractedHTML))
+		}
 	}
 	m.Preview = preview(m.ExtractedText)
 	if m.Preview == "" && m.HTML != "" && full == "" {
-		full = htmlToText(m.HTML)
+		if !haveHTMLText {
+			htmlText = strippedHTMLToText(stripped)
+		}
+		full = htmlText
 	}
 	if m.Preview == "" {
 		m.Preview = preview(full)

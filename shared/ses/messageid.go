@@ -1,6 +1,9 @@
 package ses
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
 
 // MessageIDDomain is the domain SES puts on the Message-ID header it writes: email.amazonses.com
 // in us-east-1 and <region>.amazonses.com elsewhere (aws-facts.md §2). AWS does not document
@@ -20,4 +23,50 @@ func MessageIDDomain(region string) string {
 // because replies name it in In-Reply-To and References.
 func MessageIDHeader(sesMessageID, region string) string {
 	return "<" + sesMessageID + "@" + MessageIDDomain(region) + ">"
+}
+
+// ReplaceMessageID returns raw with every Message-ID field removed and one "Message-ID: id"
+// written where the first one was (at the top when there was none), as SES does on send: with
+// MessageIDHeader(sesID, region) it turns the composed mail into the mail recipients get.
+// Everything else, body included, is left byte for byte.
+func ReplaceMessageID(raw []byte, id string) []byte {
+	eol := "\r\n"
+	if i := bytes.IndexByte(raw, '\n'); i >= 0 && (i == 0 || raw[i-1] != '\r') {
+		eol = "\n"
+	}
+	newField := "Message-ID: " + id + eol
+	var out bytes.Buffer
+	out.Grow(len(raw) + len(newField))
+	written, skipping := false, false
+	pos := 0
+	for pos < len(raw) {
+		line := raw[pos:]
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i+1]
+		}
+		pos += len(line)
+		if bytes.Equal(line, []byte("\n")) || bytes.Equal(line, []byte("\r\n")) {
+			// The blank line that ends the header; the body follows untouched.
+			out.Write(raw[pos-len(line):])
+			break
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if !skipping {
+				out.Write(line)
+			}
+			continue
+		}
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		skipping = strings.EqualFold(string(bytes.TrimSpace(name)), "Message-ID")
+		if !skipping {
+			out.Write(line)
+		} else if !written {
+			out.WriteString(newField)
+			written = true
+		}
+	}
+	if !written {
+		return append([]byte(newField), out.Bytes()...)
+	}
+	return out.Bytes()
 }

@@ -210,3 +210,23 @@ func TestSendUnavailable(t *testing.T) {
 		}
 	})
 }
+
+func TestReplaceMessageID(t *testing.T) {
+	const id = "<new@eu-west-1.amazonses.com>"
+	tests := []struct{ name, in, want string }{
+		{"replaced in place", "From: a@x\r\nMessage-ID: <old@x>\r\nTo: b@y\r\n\r\nbody\r\n",
+			"From: a@x\r\nMessage-ID: " + id + "\r\nTo: b@y\r\n\r\nbody\r\n"},
+		{"added at the top", "From: a@x\r\n\r\nbody", "Message-ID: " + id + "\r\nFrom: a@x\r\n\r\nbody"},
+		{"LF line ends", "From: a@x\nMessage-Id: <old@x>\n\nbody\n", "From: a@x\nMessage-ID: " + id + "\n\nbody\n"},
+		{"folded", "Message-ID:\r\n <old@x>\r\nFrom: a@x\r\n\r\nb", "Message-ID: " + id + "\r\nFrom: a@x\r\n\r\nb"},
+		{"duplicates removed", "MESSAGE-ID: <1@x>\r\nFrom: a@x\r\nmessage-id: <2@x>\r\n\r\nb", "Message-ID: " + id + "\r\nFrom: a@x\r\n\r\nb"},
+		{"body untouched", "From: a@x\r\n\r\nMessage-ID: <in-body@x>\r\n", "Message-ID: " + id + "\r\nFrom: a@x\r\n\r\nMessage-ID: <in-body@x>\r\n"},
+		{"other folded fields kept", "Subject: a\r\n b\r\nMessage-ID: <o@x>\r\n\r\n", "Subject: a\r\n b\r\nMessage-ID: " + id + "\r\n\r\n"},
+		{"header only", "From: a@x\r\n", "Message-ID: " + id + "\r\nFrom: a@x\r\n"},
+	}
+	for _, tt := range tests {
+		if got := string(ses.ReplaceMessageID([]byte(tt.in), id)); got != tt.want {
+			t.Errorf("%s:\ngot  %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+}

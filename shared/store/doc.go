@@ -16,6 +16,17 @@
 //	delivery marker      INBOX#<inbox_id>          SRC#<S3 object key>          (message_id, thread_id; idempotency of inbound on (object key, inbox))
 //	thread               THREAD#<thread_id>        THREAD             INBOX#<inbox>#THREADS / <timestamp>#<id>  POD#<pod>#THREADS / …  ORG#<org>#THREADS / …
 //	event (outbox)       EVT#<event_id>            EVT                INBOX#<inbox>#EVTS / <created>#<id>  (ttl = retention; the stream feeds these to fanout)
+//	WebSocket connection CONN#<connection_id>      CONN               (key id, key scope, subscription; ttl = connect + 2 h 10 min)
+//	webhook              WEBHOOK#<webhook_id>      WEBHOOK            ORG#<org>#WEBHOOKS / <created>#<id>  SCOPE#<pod:id|inbox:id>#WEBHOOKS / <created>#<id>
+//	subscription index   CONN#<id> or WEBHOOK#<id> SUB#<target>       SUB#<target> / CONN#<id> or WEBHOOK#<id>
+//	                     (<target> = INBOX#<inbox>, POD#<pod> or ORG#<org>: one item per inbox and pod a
+//	                     subscription names, or one for the whole organisation; see subscriber.go)
+//	fanout progress      FANOUT#<event_id>         FANOUT             (string sets of connections and webhooks served; ttl 48 h)
+//	list entry           LIST#<scope>#<direction>#<type>  ENTRY#<entry>  (scope org:<org>, pod:<pod> or inbox:<inbox>; a list pages by entry)
+//	list counts          LISTS#<scope>#<direction>  COUNTS           (allow_entries: tells CheckList whether allow-list mode applies)
+//	draft                INBOX#<inbox_id>          DRAFT#<draft_id>   INBOX#<inbox>#DRAFTS / <updated>#<id>  POD#<pod>#DRAFTS / …  ORG#<org>#DRAFTS / …
+//	due draft            DUE#<shard>               <send_at>#<draft_id>  (inbox_id, draft_id; shard = hash of draft_id mod DueShards; the scheduler queries each shard up to now)
+//	draft client_id      CLIENT#draft#<org>#<inbox>#<client_id>  CLIENT  (target: the draft; once it is sent, the message it became, until ttl)
 //
 // Items hold the wire struct's fields under their JSON names (attributevalue with TagKey
 // "json"), plus the key attributes and a few private ones:
@@ -32,7 +43,15 @@
 //     invisible and refuses deliveries);
 //   - event: event_type, organization_id, pod_id, inbox_id, created_at, event (the wire.Event
 //     as JSON text, posted unchanged by fanout) and ttl in epoch seconds;
-//   - API key: restricted, telling an empty permission set from "all permissions".
+//   - API key: restricted, telling an empty permission set from "all permissions";
+//   - label events (label.added/label.removed, the §7.3 audit log) are event items whose event
+//     attribute is the wire.InboxEvent; fanout skips them;
+//   - subscription index items carry the subscription (and, for webhooks, a copy of the whole
+//     webhook, rewritten in the webhook's own transaction), so fanout reads nothing else;
+//   - list entry: source_message_id, the message whose bounce or complaint suppressed the address.
+//   - draft: attachment_keys (as messages), version (as threads), send_at_ms (send_at as a
+//     number, for the claim's condition), and while it is being sent send_key and claimed_at;
+//     send_attempts counts transient failures of its scheduled send (see drafts.go).
 //
 // Empty lists and maps are not stored (they read back as absent; read paths restore the
 // wire's required []). Delivery caps what a message item keeps (see limits.go) so items stay
@@ -40,7 +59,8 @@
 //
 // S3 objects, through package blob: raw/<SES id> and import/… (raw mail, written by SES or
 // users, never deleted), body/<inbox>/<hash of message id>.json (large bodies),
-// att/<inbox>/<hash of message id>/<attachment_id> (attachments, with their Content-Type).
+// att/<inbox>/<hash of message id or draft id>/<attachment_id> (attachments, with their
+// Content-Type; a draft's stay when it is sent or deleted).
 // Keys derive from natural ids so retried deliveries overwrite instead of duplicating.
 //
 // Page tokens are opaque: the LastEvaluatedKey and a fingerprint of the query (list, filters,

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pigeon-mail/pigeon/shared/delivery"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
@@ -35,6 +36,10 @@ type MessageRecord struct {
 	RawKey         string            `json:"raw_key,omitempty"`
 	AttachmentKeys map[string]string `json:"attachment_keys,omitempty"` // attachment_id → S3 key
 	Verdicts       Verdicts          `json:"verdicts"`
+	// Sent messages only: SES's message id ("" when the send failed) and the delivery
+	// lifecycle, whose status is the message's REST status (see outbound.go).
+	SESMessageID string          `json:"ses_message_id,omitempty"`
+	Delivery     *delivery.State `json:"delivery,omitempty"`
 }
 
 type messageItem struct {
@@ -80,6 +85,7 @@ func (s *Store) GetMessage(ctx context.Context, inboxID, messageID string) (Mess
 	if err := s.loadBodies(ctx, &it); err != nil {
 		return MessageRecord{}, err
 	}
+	it.fillStatus()
 	normalizeMessage(&it.Message)
 	return it.MessageRecord, nil
 }
@@ -114,6 +120,7 @@ func (s *Store) ListMessages(ctx context.Context, inboxID string, pg Page) ([]wi
 		if err := unmarshal(item, &it); err != nil {
 			return nil, "", err
 		}
+		it.fillStatus()
 		out = append(out, it.Message.Item())
 	}
 	return out, next, nil
@@ -148,6 +155,7 @@ func (s *Store) ThreadMessages(ctx context.Context, threadID string, pg Page) ([
 	}
 	out := make([]wire.Message, len(its))
 	for i := range its {
+		its[i].fillStatus()
 		out[i] = its[i].Message
 		normalizeMessage(&out[i])
 	}

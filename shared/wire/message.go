@@ -48,28 +48,37 @@ type Message struct {
 	Size          int64             `json:"size"`
 	UpdatedAt     time.Time         `json:"updated_at"`
 	CreatedAt     time.Time         `json:"created_at"`
+	// Status is Pigeon's addition for REST responses: the delivery status of a message the
+	// inbox sent (queued, sent, delivered, bounced, complained, rejected, failed, …); absent on
+	// received mail. It is never part of an event payload (the SDKs parse those strictly).
+	Status string `json:"status,omitempty"`
+	// Delivery is the per-recipient side of Status (Pigeon's addition, REST only, sent
+	// messages only); the message's status summarises it (see package delivery).
+	Delivery []DeliveryRecipient `json:"delivery,omitempty"`
 }
 
 // MessageItem is a message in a list: a Message without reply_to and bodies.
 type MessageItem struct {
-	InboxID     string            `json:"inbox_id"`
-	ThreadID    string            `json:"thread_id"`
-	MessageID   string            `json:"message_id"`
-	Labels      []string          `json:"labels"`
-	Timestamp   time.Time         `json:"timestamp"`
-	From        string            `json:"from"`
-	To          []string          `json:"to"`
-	Cc          []string          `json:"cc,omitempty"`
-	Bcc         []string          `json:"bcc,omitempty"`
-	Subject     string            `json:"subject,omitempty"`
-	Preview     string            `json:"preview,omitempty"`
-	Attachments []Attachment      `json:"attachments,omitempty"`
-	InReplyTo   string            `json:"in_reply_to,omitempty"`
-	References  []string          `json:"references,omitempty"`
-	Headers     map[string]string `json:"headers,omitempty"`
-	Size        int64             `json:"size"`
-	UpdatedAt   time.Time         `json:"updated_at"`
-	CreatedAt   time.Time         `json:"created_at"`
+	InboxID     string              `json:"inbox_id"`
+	ThreadID    string              `json:"thread_id"`
+	MessageID   string              `json:"message_id"`
+	Labels      []string            `json:"labels"`
+	Timestamp   time.Time           `json:"timestamp"`
+	From        string              `json:"from"`
+	To          []string            `json:"to"`
+	Cc          []string            `json:"cc,omitempty"`
+	Bcc         []string            `json:"bcc,omitempty"`
+	Subject     string              `json:"subject,omitempty"`
+	Preview     string              `json:"preview,omitempty"`
+	Attachments []Attachment        `json:"attachments,omitempty"`
+	InReplyTo   string              `json:"in_reply_to,omitempty"`
+	References  []string            `json:"references,omitempty"`
+	Headers     map[string]string   `json:"headers,omitempty"`
+	Size        int64               `json:"size"`
+	UpdatedAt   time.Time           `json:"updated_at"`
+	CreatedAt   time.Time           `json:"created_at"`
+	Status      string              `json:"status,omitempty"`   // as Message.Status
+	Delivery    []DeliveryRecipient `json:"delivery,omitempty"` // as Message.Delivery
 }
 
 // Item returns the list form of m.
@@ -79,7 +88,8 @@ func (m Message) Item() MessageItem {
 		Labels: NonNil(m.Labels), Timestamp: m.Timestamp, From: m.From,
 		To: NonNil(m.To), Cc: m.Cc, Bcc: m.Bcc, Subject: m.Subject, Preview: m.Preview,
 		Attachments: m.Attachments, InReplyTo: m.InReplyTo, References: m.References,
-		Headers: m.Headers, Size: m.Size, UpdatedAt: m.UpdatedAt, CreatedAt: m.CreatedAt,
+		Headers: m.Headers, Size: m.Size, UpdatedAt: m.UpdatedAt, CreatedAt: m.CreatedAt, Status: m.Status,
+		Delivery: m.Delivery,
 	}
 }
 

@@ -35,7 +35,6 @@ import (
 	"mime"
 	"net/http"
 	netmail "net/mail"
-	"strings"
 	"sync"
 	"time"
 
@@ -222,7 +221,7 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 	}
 
 	id := newMessageID(time.Now())
-	final := replaceMessageID(raw, ses.MessageIDHeader(id, s.Region))
+	final := ses.ReplaceMessageID(raw, ses.MessageIDHeader(id, s.Region))
 	if s.Deliver != nil {
 		if err := s.Deliver(r.Context(), from, rcpts, final, id); err != nil {
 			s.log().ErrorContext(r.Context(), "sesemu: local delivery failed", slog.String("ses_message_id", id), slog.Any("err", err))
@@ -349,48 +348,3 @@ func newUUID() string {
 }
 
 func newRequestID() string { return newUUID() }
-
-// replaceMessageID returns raw with every Message-ID field removed and one "Message-ID: id"
-// written where the first one was (at the top when there was none), as SES does on send.
-// Everything else, body included, is left byte for byte.
-func replaceMessageID(raw []byte, id string) []byte {
-	eol := "\r\n"
-	if i := bytes.IndexByte(raw, '\n'); i >= 0 && (i == 0 || raw[i-1] != '\r') {
-		eol = "\n"
-	}
-	newField := "Message-ID: " + id + eol
-	var out bytes.Buffer
-	out.Grow(len(raw) + len(newField))
-	written, skipping := false, false
-	pos := 0
-	for pos < len(raw) {
-		line := raw[pos:]
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line = line[:i+1]
-		}
-		pos += len(line)
-		if bytes.Equal(line, []byte("\n")) || bytes.Equal(line, []byte("\r\n")) {
-			// The blank line that ends the header; the body follows untouched.
-			out.Write(raw[pos-len(line):])
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if !skipping {
-				out.Write(line)
-			}
-			continue
-		}
-		name, _, _ := bytes.Cut(line, []byte(":"))
-		skipping = strings.EqualFold(string(bytes.TrimSpace(name)), "Message-ID")
-		if !skipping {
-			out.Write(line)
-		} else if !written {
-			out.WriteString(newField)
-			written = true
-		}
-	}
-	if !written {
-		return append([]byte(newField), out.Bytes()...)
-	}
-	return out.Bytes()
-}

@@ -39,6 +39,7 @@ func run(out io.Writer) error {
 	fmt.Fprintf(out, "Pigeon is running (domain %s).\n", st.Config.DefaultDomain())
 	fmt.Fprintf(out, "  REST API   %s   (SDK base URL; routes under /v0)\n", st.RESTURL)
 	fmt.Fprintf(out, "  SMTP       %s\n", st.SMTPAddr)
+	fmt.Fprintf(out, "  SES v2     %s   (sends; mail to other domains: GET %s)\n", st.SESEndpoint, st.OutboxURL)
 	fmt.Fprintf(out, "  API key    %s\n", st.APIKey)
 	fmt.Fprintf(out, "  S3         %s   (bucket %s)\n", st.S3Endpoint, st.Config.Bucket)
 	fmt.Fprintf(out, "  DynamoDB   %s   (table %s)\n", st.DynamoDBEndpoint, st.Config.Table)

@@ -1,0 +1,248 @@
+package outbound
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pigeon-mail/pigeon/shared/delivery"
+	"github.com/pigeon-mail/pigeon/shared/mail"
+	"github.com/pigeon-mail/pigeon/shared/ses"
+	"github.com/pigeon-mail/pigeon/shared/store"
+	"github.com/pigeon-mail/pigeon/shared/wire"
+)
+
+// Service sends mail from inboxes.
+type Service struct {
+	Store  *store.Store
+	Sender *ses.Sender
+	// MessageIDDomain is the domain of the Message-ID SES writes on sent mail:
+	// ses.MessageIDDomain(region of the SES client), or PIGEON_SES_MESSAGE_ID_DOMAIN.
+	MessageIDDomain string
+	Deployed        bool             // deployed mode: URL attachments may not reach private addresses
+	HTTPClient      *http.Client     // downloads URL attachments; newFetchClient(Deployed) when nil
+	FetchTimeout    time.Duration    // FetchTimeout when zero
+	Now             func() time.Time // time.Now when nil
+	Log             *slog.Logger     // slog.Default() when nil
+
+	clientOnce sync.Once
+	client     *http.Client
+}
+
+// Result is a send's answer.
+type Result struct {
+	MessageID string
+	ThreadID  string
+	Replayed  bool // the Idempotency-Key had already sent this message; nothing was sent now
+}
+
+// Send composes req from inbox, sends it through SES and records it (see the package comment
+// for the steps, the limits and what each failure leaves behind). Errors: *InvalidError,
+// *TooLargeError, *BlockedError, store.ErrSendInProgress, SES's *ses.Error (throttled,
+// rejected), *UnsentError (recorded as failed), store.ErrNotFound (the inbox went away).
+func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request) (Result, error) {
+	now := wire.UTC(s.now())
+	p, err := newPlan(inbox, req, now)
+	if err != nil {
+		return Result{}, err
+	}
+	b := &budget{left: MaxAttachmentBytes}
+	atts, err := checkAttachments(req.Attachments, b)
+	if err != nil {
+		return Result{}, err
+	}
+	if p.forwarded {
+		fwd, err := s.forwardedAttachments(ctx, req.Original, b)
+		if err != nil {
+			return Result{}, err
+		}
+		if len(atts)+len(fwd) > MaxAttachments {
+			return Result{}, invalid("attachments", "the forward would carry %d attachments; at most %d", len(atts)+len(fwd), MaxAttachments)
+		}
+		atts = append(atts, fwd...)
+	}
+	if err := s.fetchAttachments(ctx, req.Attachments, atts, b); err != nil {
+		return Result{}, err
+	}
+	p.out.Attachments = atts
+	if err := s.checkSendLists(ctx, inbox, p.envelope); err != nil {
+		return Result{}, err
+	}
+	p.out.MessageID = newPigeonMessageID(inbox.InboxID)
+	raw, err := mail.Compose(p.out)
+	var ce *mail.ComposeError
+	switch {
+	case errors.As(err, &ce):
+		return Result{}, invalid(ce.Field, "%s", ce.Reason)
+	case err != nil:
+		return Result{}, err
+	}
+
+	if req.IdempotencyKey != "" {
+		prior, err := s.Store.ClaimIdempotencyKey(ctx, inbox.InboxID, req.IdempotencyKey)
+		if err != nil {
+			return Result{}, err
+		}
+		if prior != nil {
+			return Result{MessageID: prior.MessageID, ThreadID: prior.ThreadID, Replayed: true}, nil
+		}
+	}
+	release := func() {
+		if req.IdempotencyKey == "" {
+			return
+		}
+		if err := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), inbox.InboxID, req.IdempotencyKey); err != nil {
+			s.log().ErrorContext(ctx, "outbound: idempotency key not released", "inbox", inbox.InboxID, "err", err)
+		}
+	}
+
+	sesID, sendErr := s.Sender.Send(ctx, ses.SendInput{
+		From: inbox.InboxID, Recipients: p.envelope, Raw: raw,
+		Tags: map[string]string{"pigeon_inbox": inbox.InboxID},
+	})
+	if sendErr != nil {
+		if errors.Is(sendErr, ses.ErrThrottled) || errors.Is(sendErr, ses.ErrRejected) {
+			release()
+			return Result{}, sendErr
+		}
+		// SES did not take it, or we cannot tell: keep the message, marked failed.
+		msg := s.message(p, raw, p.out.MessageID, now, wire.LabelFailed)
+		st := delivery.Fail(delivery.New(p.envelope), sendErr.Error())
+		rec, _, err := s.Store.RecordOutbound(context.WithoutCancel(ctx), store.Outbound{
+			Inbox: inbox, Message: msg.Message, Attachments: msg.Attachments, Raw: raw, Delivery: st,
+		})
+		release()
+		if err != nil {
+			return Result{}, errors.Join(sendErr, err)
+		}
+		s.log().WarnContext(ctx, "outbound: send failed, recorded as failed", "inbox", inbox.InboxID, "message_id", rec.MessageID, "err", sendErr)
+		return Result{}, &UnsentError{MessageID: rec.MessageID, ThreadID: rec.ThreadID, Err: sendErr}
+	}
+
+	messageID := "<" + sesID + "@" + s.messageIDDomain() + ">"
+	final := ses.ReplaceMessageID(raw, messageID)
+	msg := s.message(p, final, messageID, now, wire.LabelSent)
+	st, _ := delivery.Apply(delivery.New(p.envelope), delivery.Notification{Kind: delivery.KindSend, Timestamp: now})
+	// The mail is gone: record it even if the caller has given up waiting.
+	rec, _, err := s.Store.RecordOutbound(context.WithoutCancel(ctx), store.Outbound{
+		Inbox: inbox, Message: msg.Message, Attachments: msg.Attachments, Raw: final, SESMessageID: sesID,
+		Delivery: st, Recipients: p.envelope, IdempotencyKey: req.IdempotencyKey,
+	})
+	if err != nil {
+		// The idempotency claim stays pending (for its timeout), so a retry cannot send twice.
+		s.log().ErrorContext(ctx, "outbound: sent but not recorded", "inbox", inbox.InboxID, "ses_message_id", sesID, "err", err)
+		return Result{}, fmt.Errorf("outbound: message %s was sent but could not be recorded: %v", messageID, err)
+	}
+	return Result{MessageID: rec.MessageID, ThreadID: rec.ThreadID}, nil
+}
+
+// sentMessage is the message to record and its attachments' contents.
+type sentMessage struct {
+	Message     wire.Message
+	Attachments []mail.Attachment
+}
+
+// message is the record of a sent (or failed) message: the mail as recipients got it, read
+// back with the parser that reads received mail (so both sides of a conversation show the
+// same fields), with the envelope's Bcc, the send time and the labels.
+func (s *Service) message(p *plan, raw []byte, messageID string, now time.Time, lifecycle string) sentMessage {
+	parsed := mail.Parse(raw, now)
+	labels := append([]string{lifecycle}, p.labels...)
+	m := wire.Message{
+		MessageID: messageID, Labels: labels, Timestamp: now,
+		From: parsed.From, ReplyTo: parsed.ReplyTo, To: wire.NonNil(parsed.To), Cc: parsed.Cc, Bcc: p.out.Bcc,
+		Subject: parsed.Subject, Preview: parsed.Preview,
+		Text: parsed.Text, HTML: parsed.HTML, ExtractedText: parsed.ExtractedText, ExtractedHTML: parsed.ExtractedHTML,
+		InReplyTo: parsed.InReplyTo, References: parsed.References, Headers: parsed.Headers,
+		Size: int64(len(raw)), UpdatedAt: now, CreatedAt: now,
+	}
+	for _, a := range parsed.Attachments {
+		m.Attachments = append(m.Attachments, a.Attachment)
+	}
+	return sentMessage{Message: m, Attachments: parsed.Attachments}
+}
+
+// checkSendLists asks the send lists about every recipient, in parallel (one read each).
+func (s *Service) checkSendLists(ctx context.Context, inbox store.InboxRecord, rcpts []string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(10)
+	blocked := make([]*BlockedError, len(rcpts))
+	for i, r := range rcpts {
+		g.Go(func() error {
+			d, err := s.Store.CheckList(gctx, inbox.OrgID, inbox.PodID, inbox.InboxID, wire.ListDirectionSend, r)
+			if err != nil {
+				return err
+			}
+			if !d.Allowed {
+				blocked[i] = &BlockedError{Address: r}
+				if d.Entry != nil {
+					blocked[i].Entry = d.Entry.Entry
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for _, b := range blocked {
+		if b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// newPigeonMessageID is the Message-ID a message is composed with; SES replaces it when it
+// takes the message, and a failed message keeps it.
+func newPigeonMessageID(inbox string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	domain := inbox[strings.LastIndexByte(inbox, '@')+1:]
+	return "<" + hex.EncodeToString(b[:]) + "@" + domain + ">"
+}
+
+func (s *Service) messageIDDomain() string {
+	if s.MessageIDDomain != "" {
+		return s.MessageIDDomain
+	}
+	return ses.MessageIDDomain(s.Sender.Client.Options().Region)
+}
+
+func (s *Service) httpClient() *http.Client {
+	if s.HTTPClient != nil {
+		return s.HTTPClient
+	}
+	s.clientOnce.Do(func() { s.client = newFetchClient(s.Deployed) })
+	return s.client
+}
+
+func (s *Service) fetchTimeout() time.Duration {
+	if s.FetchTimeout > 0 {
+		return s.FetchTimeout
+	}
+	return FetchTimeout
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,375 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/pigeon-mail/pigeon/shared/wire"
+)
+
+// Label changes on messages and threads. A message's labels live on its item; a thread's
+// labels are the union of its messages' labels, recomputed from them whenever one changes, and
+// written in the same transaction as the messages (the thread's version guards it against a
+// concurrent delivery).
+
+// MaxThreadUpdate is the most messages a thread label update changes in one transaction
+// (DynamoDB allows 100 actions: the messages and the thread). A larger thread answers
+// ErrThreadTooLarge (agentmail-v0.md §4: 422 for threads of 100 messages or more).
+const MaxThreadUpdate = 99
+
+// MaxBatchUpdate is the most messages one batch label update changes (agentmail-v0.md §3.4),
+// which with their threads stays within one transaction.
+const MaxBatchUpdate = 50
+
+// ErrThreadTooLarge: the thread has more messages than one label update may change.
+var ErrThreadTooLarge = errors.New("store: the thread has too many messages to update at once")
+
+// labelAttempts bounds the retries of a label update that loses a race.
+const labelAttempts = 5
+
+// LabelChange adds and removes labels (already validated and lower-cased by the caller). A
+// label in both is removed: remove wins.
+type LabelChange struct {
+	Add, Remove []string
+}
+
+// apply returns labels after the change, keeping their order and appending new ones.
+func (c LabelChange) apply(labels []string) []string {
+	out := make([]string, 0, len(labels)+len(c.Add))
+	for _, l := range labels {
+		if !slices.Contains(c.Remove, l) && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	for _, l := range c.Add {
+		if !slices.Contains(c.Remove, l) && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// labelTarget is a message read for a label change.
+type labelTarget struct {
+	id, threadID string
+	labels, next []string
+	updatedAt    types.AttributeValue // as stored, for the optimistic condition
+}
+
+// UpdateMessageLabels applies ch to the messages of the inbox named by ids (at most
+// MaxBatchUpdate), all or nothing: every message and each affected thread's labels change in
+// one transaction. It returns the labels of each message found, in the order of ids; ids the
+// inbox does not hold are left out.
+func (s *Store) UpdateMessageLabels(ctx context.Context, inboxID string, ids []string, ch LabelChange) ([]wire.UpdateMessageResponse, error) {
+	if len(ids) > MaxBatchUpdate {
+		return nil, fmt.Errorf("store: %d messages in one label update; at most %d", len(ids), MaxBatchUpdate)
+	}
+	inbox := NormalizeAddress(inboxID)
+	for range labelAttempts {
+		targets, err := s.labelTargets(ctx, inbox, ids)
+		if err != nil {
+			return nil, err
+		}
+		err = s.relabel(ctx, inbox, targets, ch)
+		if errors.Is(err, errLabelRace) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out := make([]wire.UpdateMessageResponse, 0, len(targets))
+		for _, t := range targets {
+			out = append(out, wire.UpdateMessageResponse{MessageID: t.id, Labels: wire.NonNil(t.next)})
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("store: label update in %s: %w", inbox, ErrConflict)
+}
+
+// UpdateThreadLabels applies ch to every message of a thread and returns the thread's labels
+// after. A thread of more than MaxThreadUpdate messages is ErrThreadTooLarge, unless chunked:
+// its messages are then changed MaxThreadUpdate at a time, each chunk in its own transaction
+// (moving a long thread to trash).
+func (s *Store) UpdateThreadLabels(ctx context.Context, threadID string, ch LabelChange, chunked bool) ([]string, error) {
+	th, err := s.GetThread(ctx, threadID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := s.threadMessageIDs(ctx, threadID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > MaxThreadUpdate && !chunked {
+		return nil, fmt.Errorf("thread %s has %d messages: %w", threadID, len(ids), ErrThreadTooLarge)
+	}
+	for chunk := range slices.Chunk(ids, MaxThreadUpdate) {
+		if _, err := s.updateLabelsOf(ctx, th.InboxID, chunk, ch); err != nil {
+			return nil, err
+		}
+	}
+	th, err = s.GetThread(ctx, threadID)
+	if err != nil {
+		return nil, err
+	}
+	return th.Labels, nil
+}
+
+// updateLabelsOf is UpdateMessageLabels without the batch limit (the caller chunks).
+func (s *Store) updateLabelsOf(ctx context.Context, inbox string, ids []string, ch LabelChange) ([]labelTarget, error) {
+	for range labelAttempts {
+		targets, err := s.labelTargets(ctx, inbox, ids)
+		if err != nil {
+			return nil, err
+		}
+		if err = s.relabel(ctx, inbox, targets, ch); !errors.Is(err, errLabelRace) {
+			return targets, err
+		}
+	}
+	return nil, fmt.Errorf("store: label update in %s: %w", inbox, ErrConflict)
+}
+
+// errLabelRace: a message or thread changed between reading and writing; read again.
+var errLabelRace = errors.New("store: label update raced")
+
+// labelTargets reads the messages ids of the inbox (strongly consistent), in the order of ids,
+// leaving out those that do not exist.
+func (s *Store) labelTargets(ctx context.Context, inbox string, ids []string) ([]labelTarget, error) {
+	ks := make([]map[string]types.AttributeValue, 0, len(ids))
+	for _, id := range ids {
+		if len(id) <= maxKeyPartBytes {
+			ks = append(ks, key(inboxPK(inbox), messageSK(id)))
+		}
+	}
+	byID := map[string]labelTarget{}
+	for chunk := range slices.Chunk(ks, 100) {
+		items, err := s.batchGet(ctx, chunk)
+		if err != nil {
+			return nil, fmt.Errorf("store: read messages of %s: %w", inbox, err)
+		}
+		for _, item := range items {
+			var it messageItem
+			if err := unmarshal(item, &it); err != nil {
+				return nil, err
+			}
+			byID[it.MessageID] = labelTarget{id: it.MessageID, threadID: it.ThreadID, labels: it.Labels, updatedAt: item["updated_at"]}
+		}
+	}
+	out := make([]labelTarget, 0, len(byID))
+	for _, id := range ids {
+		if t, ok := byID[id]; ok {
+			out = append(out, t)
+			delete(byID, id)
+		}
+	}
+	return out, nil
+}
+
+// relabel writes ch on targets (setting each target's next labels) and the recomputed labels
+// of their threads, in one transaction; errLabelRace when a condition failed.
+func (s *Store) relabel(ctx context.Context, inbox string, targets []labelTarget, ch LabelChange) error {
+	changed := map[string][]string{} // message id → new labels
+	threads := []string{}
+	for i := range targets {
+		t := &targets[i]
+		t.next = ch.apply(t.labels)
+		if !slices.Equal(t.next, t.labels) {
+			changed[t.id] = t.next
+			if !slices.Contains(threads, t.threadID) {
+				threads = append(threads, t.threadID)
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	now := wire.UTC(s.now())
+	nowAV, err := attributevalue.Marshal(now)
+	if err != nil {
+		return err
+	}
+	var tx []types.TransactWriteItem
+	for _, t := range targets {
+		next, ok := changed[t.id]
+		if !ok {
+			continue
+		}
+		u := &types.Update{
+			TableName: aws.String(s.table), Key: key(inboxPK(inbox), messageSK(t.id)),
+			ExpressionAttributeNames:  map[string]string{"#labels": "labels", "#upd": "updated_at"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": nowAV},
+		}
+		if len(next) == 0 {
+			u.UpdateExpression = aws.String("REMOVE #labels SET #upd = :now")
+		} else {
+			lv, err := attributevalue.Marshal(next)
+			if err != nil {
+				return err
+			}
+			u.ExpressionAttributeValues[":l"] = lv
+			u.UpdateExpression = aws.String("SET #labels = :l, #upd = :now")
+		}
+		if t.updatedAt != nil {
+			u.ConditionExpression = aws.String("#upd = :prev")
+			u.ExpressionAttributeValues[":prev"] = t.updatedAt
+		} else {
+			u.ConditionExpression = aws.String("attribute_exists(pk) AND attribute_not_exists(#upd)")
+		}
+		tx = append(tx, types.TransactWriteItem{Update: u})
+	}
+	for _, th := range threads {
+		put, err := s.threadLabelsPut(ctx, th, changed)
+		if err != nil {
+			return err
+		}
+		if put != nil {
+			tx = append(tx, *put)
+		}
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+	if reasons := cancelReasons(err); reasons != nil {
+		if slices.Contains(reasons, "ConditionalCheckFailed") || isTransactionConflict(reasons) {
+			return errLabelRace
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("store: label update in %s: %w", inbox, err)
+	}
+	return nil
+}
+
+// threadLabelsPut is the transaction action that rewrites a thread's labels as the union of
+// its messages' labels, with changed overriding what the index says of those messages; nil
+// when the thread is gone (the messages are then updated alone).
+func (s *Store) threadLabelsPut(ctx context.Context, threadID string, changed map[string][]string) (*types.TransactWriteItem, error) {
+	var it threadItem
+	switch err := s.getItem(ctx, threadPK(threadID), skThread, &it); {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	msgs, err := s.threadMessageLabels(ctx, threadID)
+	if err != nil {
+		return nil, err
+	}
+	for id, labels := range changed {
+		if _, ok := msgs[id]; ok {
+			msgs[id] = labels
+		}
+	}
+	it.Labels = unionLabels(it.Labels, msgs)
+	it.UpdatedAt = wire.UTC(s.now())
+	version := it.Version
+	it.Version++
+	av, err := marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	return &types.TransactWriteItem{Put: &types.Put{
+		TableName: aws.String(s.table), Item: av, ConditionExpression: aws.String("version = :v"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(version)}},
+	}}, nil
+}
+
+// unionLabels is the union of the messages' labels: the labels the thread had that remain, in
+// their order, then new ones in sorted order (stable whatever order the messages come in).
+func unionLabels(prev []string, msgs map[string][]string) []string {
+	all := map[string]bool{}
+	for _, labels := range msgs {
+		for _, l := range labels {
+			all[l] = true
+		}
+	}
+	out := []string{}
+	for _, l := range prev {
+		if all[l] && !slices.Contains(out, l) {
+			out = append(out, l)
+			delete(all, l)
+		}
+	}
+	var rest []string
+	for l := range all {
+		rest = append(rest, l)
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+// threadMessageLabels reads message id → labels of every message of a thread, through the
+// thread's message index (eventually consistent: a message delivered a moment ago may be
+// missing, and the next change of the thread corrects its labels).
+func (s *Store) threadMessageLabels(ctx context.Context, threadID string) (map[string][]string, error) {
+	out := map[string][]string{}
+	err := s.queryThreadMessages(ctx, threadID, []string{"message_id", "labels"}, func(item map[string]types.AttributeValue) error {
+		var m struct {
+			MessageID string   `json:"message_id"`
+			Labels    []string `json:"labels"`
+		}
+		if err := unmarshal(item, &m); err != nil {
+			return err
+		}
+		out[m.MessageID] = m.Labels
+		return nil
+	})
+	return out, err
+}
+
+// threadMessageIDs lists the ids of a thread's messages, oldest first.
+func (s *Store) threadMessageIDs(ctx context.Context, threadID string) ([]string, error) {
+	var ids []string
+	err := s.queryThreadMessages(ctx, threadID, []string{"message_id"}, func(item map[string]types.AttributeValue) error {
+		var m struct {
+			MessageID string `json:"message_id"`
+		}
+		if err := unmarshal(item, &m); err != nil {
+			return err
+		}
+		ids = append(ids, m.MessageID)
+		return nil
+	})
+	return ids, err
+}
+
+// queryThreadMessages calls fn for every message item of a thread (projected to the named
+// attributes, whole items when none), oldest first, through the thread's message index.
+func (s *Store) queryThreadMessages(ctx context.Context, threadID string, projection []string, fn func(map[string]types.AttributeValue) error) error {
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(indexGSI2),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI2PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": strAV(threadMsgsPK(threadID))},
+	}
+	if len(projection) > 0 {
+		var names []string
+		for i, a := range projection {
+			n := "#p" + strconv.Itoa(i)
+			in.ExpressionAttributeNames[n] = a
+			names = append(names, n)
+		}
+		in.ProjectionExpression = aws.String(strings.Join(names, ", "))
+	}
+	for {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return fmt.Errorf("store: messages of thread %s: %w", threadID, err)
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
