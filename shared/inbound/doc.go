@@ -20,6 +20,9 @@
 //     FAIL: labelled unauthenticated, event message.received.unauthenticated (when not spam).
 //     Such mail is stored, not dropped, so nothing is lost; the REST API hides these labels
 //     unless asked. GRAY, PROCESSING_FAILED and DISABLED count as no verdict.
+//   - Receive lists (allow/block at inbox, pod and organisation, see package lists) are
+//     checked per inbox against the From address. A blocked sender's mail is stored labelled
+//     blocked (hidden unless include_blocked) and emits only message.received.blocked.
 //   - Raw mail larger than config.MaxInboundBytes is not parsed whole: the message is built
 //     from its header block alone (no bodies, no attachments), its size is the object's, and
 //     the raw form stays downloadable.

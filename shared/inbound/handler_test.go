@@ -367,3 +367,32 @@ func BenchmarkDeliverInbound(b *testing.B) {
 		}
 	}
 }
+
+// A sender on the inbox's receive block list: the mail is kept (labelled blocked, hidden from
+// default lists) and emits only message.received.blocked; another inbox without the entry
+// receives it normally.
+func TestReceiveBlockList(t *testing.T) {
+	e := newEnv(t, "agent@pigeon.local", "other@pigeon.local")
+	in, err := e.store.GetInbox(context.Background(), "agent@pigeon.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = e.store.CreateListEntry(context.Background(), store.Scope{OrgID: in.OrgID, InboxID: in.InboxID},
+		wire.ListEntry{Entry: "example.com", Direction: "receive", ListType: "block", Reason: "no vendors"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.putFile("raw/blocked", "quarterly.eml") // From: alice@example.com
+	e.handle(sesEvent(t, withObject("raw/blocked", "agent@pigeon.local", "other@pigeon.local")))
+
+	msgs, evs := e.messages("agent@pigeon.local"), e.events("agent@pigeon.local")
+	if len(msgs) != 1 || !slices.Contains(msgs[0].Labels, wire.LabelBlocked) ||
+		len(evs) != 1 || evs[0].EventType != wire.EventMessageReceivedBlocked {
+		t.Fatalf("blocked inbox: messages %+v, events %+v", msgs, evs)
+	}
+	msgs, evs = e.messages("other@pigeon.local"), e.events("other@pigeon.local")
+	if len(msgs) != 1 || slices.Contains(msgs[0].Labels, wire.LabelBlocked) ||
+		len(evs) != 1 || evs[0].EventType != wire.EventMessageReceived {
+		t.Fatalf("other inbox: messages %+v, events %+v", msgs, evs)
+	}
+}

@@ -62,9 +62,14 @@ func (h *Handler) Receive(ctx context.Context, r Receipt) error {
 			errs = append(errs, fmt.Errorf("inbox %s: %w", addr, err))
 			continue
 		}
+		inboxLabels, inboxEvent, err := h.applyReceiveList(ctx, in, parsed.From, labels, eventType)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("receive list for %s: %w", addr, err))
+			continue
+		}
 		msg, _, created, err := h.Store.DeliverInbound(ctx, store.Delivery{
-			Inbox: in, SourceKey: r.Key, Parsed: parsed, Labels: labels,
-			Verdicts: r.Verdicts, EventType: eventType, ReceivedAt: r.ReceivedAt,
+			Inbox: in, SourceKey: r.Key, Parsed: parsed, Labels: inboxLabels,
+			Verdicts: r.Verdicts, EventType: inboxEvent, ReceivedAt: r.ReceivedAt,
 		})
 		switch {
 		case errors.Is(err, store.ErrNotFound):
