@@ -29,7 +29,7 @@ func (s *server) listMessages(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	pg, err := filteredPage(r.URL.Query(), p, "from", "to", "subject")
+	pg, err := filteredPage(r.URL.Query(), p, messageFilters)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -190,4 +191,49 @@ func TestMessagesAndThreads(t *testing.T) {
 		t.Fatalf("no-spam key list = %+v", list)
 	}
 	e.wantError(e.do("GET", base+"/messages/%3Cspam%40host%3E", noSpam, nil), http.StatusNotFound, "NotFoundError")
+}
+
+// The substring filters of message and thread lists: case-insensitive, every value must match,
+// `to` covers to, cc and bcc, and a page token is bound to its filters.
+func TestSubstringFilters(t *testing.T) {
+	e := newEnv(t)
+	in := e.createInbox("/v0/inboxes", map[string]any{"username": "agent"})
+	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	e.deliver(in.InboxID, "<a@host>", "", "Quarterly report", t0, nil)
+	e.deliver(in.InboxID, "<b@host>", "", "Lunch", t0.Add(time.Minute), nil)
+	e.deliver(in.InboxID, "<c@host>", "", "Report draft", t0.Add(2*time.Minute), nil)
+	base := "/v0/inboxes/agent%40pigeon.test"
+
+	ids := func(path string) []string {
+		var list wire.ListMessagesResponse
+		e.ok("GET", path, nil, &list)
+		var out []string
+		for _, m := range list.Messages {
+			out = append(out, m.MessageID)
+		}
+		return out
+	}
+	if got := ids(base + "/messages?subject=REPORT"); !reflect.DeepEqual(got, []string{"<c@host>", "<a@host>"}) {
+		t.Fatalf("subject=REPORT: %v", got)
+	}
+	if got := ids(base + `/messages?subject=["report","quarterly"]&from=sender%40example`); !reflect.DeepEqual(got, []string{"<a@host>"}) {
+		t.Fatalf("two subject values and from: %v", got)
+	}
+	if got := ids(base + "/messages?to=agent%40pigeon.test&from=nobody"); len(got) != 0 {
+		t.Fatalf("from=nobody: %v", got)
+	}
+	var threads wire.ListThreadsResponse
+	e.ok("GET", base+"/threads?senders=SENDER&subject=lunch", nil, &threads)
+	if threads.Count != 1 || threads.Threads[0].Subject != "Lunch" {
+		t.Fatalf("thread filters: %+v", threads)
+	}
+	// A token issued for one filter is refused for another.
+	var page wire.ListMessagesResponse
+	e.ok("GET", base+"/messages?subject=report&limit=1", nil, &page)
+	if page.NextPageToken == "" {
+		t.Fatal("no next page token")
+	}
+	if resp := e.do("GET", base+"/messages?subject=lunch&limit=1&page_token="+url.QueryEscape(page.NextPageToken), e.key, nil); resp.status != 400 {
+		t.Fatalf("token replayed on another filter: %d", resp.status)
+	}
 }

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,20 +128,27 @@ func compact(items []string) []string {
 // Those four labels are excluded unless the matching include_* is true (or the label is asked
 // for in labels) and the key holds the matching label_*_read permission.
 //
-// The substring filters (from, to, subject on messages; senders, recipients, subject on
-// threads) need the search index, which is not built yet; rather than return unfiltered
-// results they answer 400.
-func filteredPage(q url.Values, p auth.Principal, substringFilters ...string) (store.Page, error) {
+// substringFilters names, per query parameter, the attributes its values are looked for in
+// (case-insensitive substrings; every value of every parameter must match).
+func filteredPage(q url.Values, p auth.Principal, substringFilters map[string][]string) (store.Page, error) {
 	pg, err := listPage(q)
 	if err != nil {
 		return pg, err
 	}
-	for _, name := range substringFilters {
-		if vs, err := arrayParam(q, name); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(substringFilters)) {
+		vs, err := arrayParam(q, name)
+		if err != nil {
 			return pg, err
-		} else if len(vs) > 0 {
-			return pg, invalid(name, "filtering by %s is not supported yet", name)
 		}
+		for _, v := range vs {
+			if len(v) > maxSubstringFilter {
+				return pg, invalid(name, "%s filters are at most %d characters", name, maxSubstringFilter)
+			}
+			pg.Contains = append(pg.Contains, store.Substring{Attributes: substringFilters[name], Value: v})
+		}
+	}
+	if len(pg.Contains) > maxSubstringFilters {
+		return pg, invalid("", "at most %d substring filter values", maxSubstringFilters)
 	}
 	labels, err := arrayParam(q, "labels")
 	if err != nil {
@@ -161,6 +170,18 @@ func filteredPage(q url.Values, p auth.Principal, substringFilters ...string) (s
 	}
 	return pg, nil
 }
+
+// Limits of the substring filters of message and thread lists.
+const (
+	maxSubstringFilter  = 256
+	maxSubstringFilters = 20
+)
+
+// Substring filters of message and thread lists: query parameter → attributes searched.
+var (
+	messageFilters = map[string][]string{"from": {"from"}, "to": {"to", "cc", "bcc"}, "subject": {"subject"}}
+	threadFilters  = map[string][]string{"senders": {"senders"}, "recipients": {"recipients"}, "subject": {"subject"}}
+)
 
 func contains(items []string, s string) bool {
 	for _, it := range items {

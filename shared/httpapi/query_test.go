@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pigeon-mail/pigeon/shared/auth"
+	"github.com/pigeon-mail/pigeon/shared/store"
 )
 
 func TestArrayParam(t *testing.T) {
@@ -72,7 +73,7 @@ func TestListPage(t *testing.T) {
 func TestFilteredPageHidesClassifiedMail(t *testing.T) {
 	all := auth.Principal{}
 	q, _ := url.ParseQuery("labels=Unread")
-	pg, err := filteredPage(q, all)
+	pg, err := filteredPage(q, all, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,18 +81,25 @@ func TestFilteredPageHidesClassifiedMail(t *testing.T) {
 		t.Fatalf("page = %+v", pg)
 	}
 	q, _ = url.ParseQuery("include_spam=true&include_trash=true")
-	pg, _ = filteredPage(q, all)
+	pg, _ = filteredPage(q, all, nil)
 	if !reflect.DeepEqual(pg.ExcludeLabels, []string{"blocked", "unauthenticated"}) {
 		t.Fatalf("include_*: %v", pg.ExcludeLabels)
 	}
 	noSpam := auth.Principal{Permissions: map[string]bool{"message_read": true}}
-	pg, _ = filteredPage(q, noSpam)
+	pg, _ = filteredPage(q, noSpam, nil)
 	if len(pg.ExcludeLabels) != 4 {
 		t.Fatalf("without label_*_read: %v", pg.ExcludeLabels)
 	}
-	q, _ = url.ParseQuery("from=a@b")
-	if _, err := filteredPage(q, all, "from"); err == nil {
-		t.Fatal("unsupported filter accepted")
+	q, _ = url.ParseQuery(`to=["Bob","x.test"]&from=alice&subject=` + strings.Repeat("s", maxSubstringFilter+1))
+	if _, err := filteredPage(q, all, messageFilters); err == nil {
+		t.Fatal("over-long substring filter accepted")
+	}
+	q, _ = url.ParseQuery(`to=["Bob","x.test"]&from=alice`)
+	pg, err = filteredPage(q, all, messageFilters)
+	want := []store.Substring{{Attributes: []string{"from"}, Value: "alice"},
+		{Attributes: []string{"to", "cc", "bcc"}, Value: "Bob"}, {Attributes: []string{"to", "cc", "bcc"}, Value: "x.test"}}
+	if err != nil || !reflect.DeepEqual(pg.Contains, want) {
+		t.Fatalf("substring filters = %+v, %v", pg.Contains, err)
 	}
 }
 

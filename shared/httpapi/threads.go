@@ -27,7 +27,7 @@ func (s *server) listThreads(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	pg, err := filteredPage(r.URL.Query(), p, "senders", "recipients", "subject")
+	pg, err := filteredPage(r.URL.Query(), p, threadFilters)
 	if err != nil {
 		return err
 	}

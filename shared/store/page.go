@@ -38,6 +38,52 @@ type Page struct {
 	Before, After *time.Time
 	Labels        []string
 	ExcludeLabels []string
+	// Contains are substring filters (the from/to/subject filters of message lists and the
+	// senders/recipients/subject filters of thread lists): every one must match.
+	Contains []Substring
+}
+
+// Substring matches an item when Value occurs, ignoring case, in one of its Attributes (a
+// string attribute, or any element of a list attribute).
+type Substring struct {
+	Attributes []string
+	Value      string
+}
+
+func (f Substring) match(item map[string]types.AttributeValue) bool {
+	want := strings.ToLower(f.Value)
+	found := func(v string) bool { return strings.Contains(strings.ToLower(v), want) }
+	for _, name := range f.Attributes {
+		switch v := item[name].(type) {
+		case *types.AttributeValueMemberS:
+			if found(v.Value) {
+				return true
+			}
+		case *types.AttributeValueMemberL:
+			for _, e := range v.Value {
+				if s, ok := e.(*types.AttributeValueMemberS); ok && found(s.Value) {
+					return true
+				}
+			}
+		case *types.AttributeValueMemberSS:
+			for _, s := range v.Value {
+				if found(s) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// keep reports whether item passes every substring filter of p.
+func (p Page) keep(item map[string]types.AttributeValue) bool {
+	for _, f := range p.Contains {
+		if !f.match(item) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p Page) limit() int32 {
@@ -79,6 +125,9 @@ func (q listQuery) fingerprint(pg Page) string {
 		ls = slices.Clone(ls)
 		slices.Sort(ls)
 		b.WriteString("\x00" + strings.Join(ls, "\x01"))
+	}
+	for _, f := range pg.Contains {
+		b.WriteString("\x00" + strings.Join(f.Attributes, "\x01") + "\x02" + strings.ToLower(f.Value))
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:8])
@@ -157,7 +206,8 @@ func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[stri
 		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
 	}
 
-	// A filter is applied after Limit items are read, so one query can come back short or
+	// Filters (DynamoDB's, and the substring filters applied here) are applied after Limit
+	// items are read, so one query can come back short or
 	// empty. Keep reading (at most maxPageQueries round trips) so callers get full pages
 	// where the data allows; a page that is still short carries a token, as the wire allows.
 	var items []map[string]types.AttributeValue
@@ -169,7 +219,12 @@ func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[stri
 		if err != nil {
 			return nil, "", fmt.Errorf("store: query %s: %w", q.pk, err)
 		}
-		items, last = append(items, out.Items...), out.LastEvaluatedKey
+		for _, it := range out.Items {
+			if pg.keep(it) {
+				items = append(items, it)
+			}
+		}
+		last = out.LastEvaluatedKey
 		if len(last) == 0 || int32(len(items)) >= want {
 			break
 		}
