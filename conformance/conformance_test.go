@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"sync"
 	"testing"
@@ -74,7 +73,7 @@ func TestSDK(t *testing.T) {
 		"PIGEON_SMTP_ADDR="+st.SMTPAddr,
 		"PIGEON_DOMAIN="+domain,
 		"PIGEON_LOCAL_RETRY_SCALE="+retryScale,
-		"PIGEON_OUTBOX_URL="+outboxURL(st),
+		"PIGEON_OUTBOX_URL="+st.OutboxURL, // local SES: mail kept for other domains
 		"NO_COLOR=1",
 	)
 	out := &logWriter{t: t}
@@ -88,17 +87,6 @@ func TestSDK(t *testing.T) {
 	if err != nil {
 		t.Fatalf("node test suite failed: %v", err)
 	}
-}
-
-// outboxURL is where the stack's local SES lists mail for other domains: Stack.OutboxURL when
-// the stack has one. It is read by name so the suite builds before and after that field lands
-// (then this becomes st.OutboxURL); until then the REST listener's /_local/outbox, which
-// answers 404 route_not_found, makes the tests that need it skip.
-func outboxURL(st *local.Stack) string {
-	if f := reflect.ValueOf(st).Elem().FieldByName("OutboxURL"); f.IsValid() && f.String() != "" {
-		return f.String()
-	}
-	return st.RESTURL + "/_local/outbox"
 }
 
 // missing skips the test on a developer machine and fails it in CI, where a missing

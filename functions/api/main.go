@@ -20,6 +20,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/httpapi"
 	"github.com/pigeon-mail/pigeon/shared/outbound"
 	"github.com/pigeon-mail/pigeon/shared/ses"
+	"github.com/pigeon-mail/pigeon/shared/sesevents"
 	"github.com/pigeon-mail/pigeon/shared/store"
 )
 
@@ -55,6 +56,11 @@ func main() {
 		Sender:          &ses.Sender{Client: sesv2.NewFromConfig(awsCfg), ConfigurationSet: cfg.ConfigurationSet},
 		MessageIDDomain: cfg.SESMessageIDDomain,
 		Deployed:        cfg.Mode == config.Deployed,
+		// Dry-run sends settle here, in process: no SES publishes their notifications.
+		DryRun: &sesevents.DryRun{
+			Handler: &sesevents.Handler{Store: st}, Topic: sesevents.Topic{Region: awsCfg.Region},
+			ConfigurationSet: cfg.ConfigurationSet,
+		},
 	}
 	lambda.Start(apigw.Handler(httpapi.New(httpapi.Deps{Store: st, Blobs: blobs, Config: cfg, Outbound: out})))
 }

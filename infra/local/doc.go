@@ -1,12 +1,16 @@
 // Package local runs the whole of Pigeon on one machine, as `make dev` and the end-to-end tests
 // use it: the real function handlers wired together as AWS wires them, with embedded DynamoDB
 // and S3 servers (or LocalStack / AWS through AWS_ENDPOINT_URL*), an SMTP listener standing in
-// for SES receiving, and an HTTP server standing in for API Gateway's REST API.
+// for SES receiving, an HTTP server standing in for API Gateway's REST API, and sesemu on its
+// own loopback port standing in for SES v2 sending (PIGEON_SES_ADDR, default 127.0.0.1:8025).
 //
 // Each stand-in produces the events AWS would: receiving writes raw/<SES id> with the headers SES
 // prepends and invokes inbound with the SNS-wrapped receipt notification; the gateway invokes the
 // api function's Lambda entry with the REST proxy event (paths still percent-encoded, binary
-// bodies base64), so event encoding is exercised on every local request.
+// bodies base64), so event encoding is exercised on every local request. The api function sends
+// through the real sesv2 client pointed at sesemu; mail for the stack's domains comes back in
+// through receiving (raw/<id> with SES's headers, then inbound), so local inboxes converse and
+// threads hold on both sides; mail for other domains is kept at GET <SES endpoint>/_local/outbox.
 //
 // Layout: stack.go starts and stops everything, settings.go reads the environment, aws.go finds
 // DynamoDB and S3, receiving.go is the SMTP side of SES, receipt.go what SES writes and

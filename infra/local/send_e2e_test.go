@@ -132,8 +132,9 @@ func TestSendConversation(t *testing.T) {
 	sent := c.send(a, "/send", map[string]any{
 		"to": b, "cc": []string{d}, "subject": "Plans", "text": "Shall we meet?", "labels": []string{"Project-X"},
 	}, nil)
-	mine := c.message(a, sent.MessageID)
-	if !slices.Equal(mine.Labels, []string{"sent", "project-x"}) || mine.Status != "sent" || mine.From != "Agent Alice <alice@pigeon.local>" ||
+	// SES reports the delivery shortly after (lifecycle_e2e_test.go): wait for it.
+	mine := c.awaitStatus(a, sent.MessageID, "delivered")
+	if !slices.Equal(mine.Labels, []string{"sent", "project-x", "delivered"}) || mine.From != "Agent Alice <alice@pigeon.local>" ||
 		!strings.HasSuffix(sent.MessageID, "@email.amazonses.com>") || mine.Subject != "Plans" {
 		t.Fatalf("sent message %+v", mine)
 	}
@@ -326,14 +327,21 @@ func TestMessageAndThreadLabels(t *testing.T) {
 	c.send(b, "/"+url.PathEscape(r1.MessageID)+"/reply", map[string]any{"text": "2"}, nil)
 	s2 := c.send(a, "/send", map[string]any{"to": "x@example.com", "subject": "two", "text": "3"}, nil)
 	msgs := "/v0/inboxes/" + a + "/messages/"
+	c.awaitStatus(a, s1.MessageID, "delivered") // the lifecycle label arrives first
+	c.awaitStatus(a, s2.MessageID, "delivered")
 
 	var up wire.UpdateMessageResponse
 	c.ok("PATCH", msgs+url.PathEscape(s1.MessageID), map[string]any{"add_labels": "Important", "remove_labels": []string{"x"}}, &up)
-	if !slices.Equal(up.Labels, []string{"sent", "important"}) {
+	if !slices.Equal(up.Labels, []string{"sent", "delivered", "important"}) {
 		t.Errorf("labels after PATCH %v", up.Labels)
 	}
 	if th := c.thread(a, s1.ThreadID); !slices.Contains(th.Labels, "important") {
 		t.Errorf("thread labels %v lack important", th.Labels)
+	}
+	var evs wire.ListInboxEventsResponse
+	c.ok("GET", "/v0/inboxes/"+a+"/events", nil, &evs)
+	if evs.Count != 1 || evs.Events[0].EventType != "label.added" || evs.Events[0].Label != "important" || evs.Events[0].MessageID != s1.MessageID {
+		t.Errorf("label events %+v", evs.Events)
 	}
 	c.fails("PATCH", msgs+url.PathEscape(s1.MessageID), map[string]any{"add_labels": "delivered"}, nil, 400, "ValidationError")
 	c.fails("PATCH", msgs+url.PathEscape(s1.MessageID), map[string]any{}, nil, 400, "ValidationError")
@@ -348,7 +356,7 @@ func TestMessageAndThreadLabels(t *testing.T) {
 
 	var bu wire.BatchUpdateMessagesResponse
 	c.ok("POST", msgs+"batch-update", map[string]any{"message_ids": []string{s1.MessageID, s2.MessageID, "<missing@x>"}, "add_labels": "later", "remove_labels": "important"}, &bu)
-	if bu.Count != 2 || !slices.Equal(bu.Updates[0].Labels, []string{"sent", "later"}) || !slices.Equal(bu.Updates[1].Labels, []string{"sent", "later"}) {
+	if bu.Count != 2 || !slices.Equal(bu.Updates[0].Labels, []string{"sent", "delivered", "later"}) || !slices.Equal(bu.Updates[1].Labels, []string{"sent", "delivered", "later"}) {
 		t.Errorf("batch-update %+v", bu)
 	}
 	if th := c.thread(a, s1.ThreadID); slices.Contains(th.Labels, "important") || !slices.Contains(th.Labels, "later") {
@@ -390,5 +398,24 @@ func TestMessageAndThreadLabels(t *testing.T) {
 	c.ok("DELETE", "/v0/inboxes/"+b+"/messages/"+url.PathEscape(r1.MessageID), nil, nil)
 	if th := c.thread(b, r1.ThreadID); th.MessageCount != 1 || th.Subject != "Re: one" || th.LastMessageID == r1.MessageID {
 		t.Errorf("B's thread after delete: %+v", th.ThreadItem)
+	}
+}
+
+func TestSendToSelf(t *testing.T) {
+	st := startStack(t)
+	c := sender{t, st}
+	a := c.inbox("me", "")
+	r := c.send(a, "/send", map[string]any{"to": a, "subject": "note to self", "text": "remember"}, map[string]string{"Idempotency-Key": "self"})
+	m := c.awaitStatus(a, r.MessageID, "delivered")
+	for _, l := range []string{"received", "unread", "sent", "delivered"} {
+		if !slices.Contains(m.Labels, l) {
+			t.Errorf("labels %v lack %s", m.Labels, l)
+		}
+	}
+	if th := c.thread(a, r.ThreadID); th.MessageCount != 1 || th.SentTimestamp == nil || th.ReceivedTimestamp == nil {
+		t.Errorf("thread %+v", th.ThreadItem)
+	}
+	if again := c.send(a, "/send", map[string]any{"to": a, "subject": "note to self", "text": "remember"}, map[string]string{"Idempotency-Key": "self"}); again != r {
+		t.Errorf("replay %+v, first %+v", again, r)
 	}
 }

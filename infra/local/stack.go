@@ -26,6 +26,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/inbound"
 	"github.com/pigeon-mail/pigeon/shared/outbound"
 	"github.com/pigeon-mail/pigeon/shared/ses"
+	"github.com/pigeon-mail/pigeon/shared/sesevents"
 	"github.com/pigeon-mail/pigeon/shared/store"
 )
 
@@ -34,6 +35,7 @@ type Stack struct {
 	Config           config.Config // what the functions run with
 	APIKey           string        // the organisation key
 	RESTURL          string        // the SDK's base URL (environment.http); routes are under /v0
+	WebSocketURL     string        // ws://…/v0, where the SDK connects (environment.websockets is RESTURL with ws://)
 	SMTPAddr         string        // host:port of the SMTP listener
 	SESEndpoint      string        // the local SES v2 endpoint (sesemu) the api function sends through
 	OutboxURL        string        // GET: mail sent to non-local recipients (sesemu's outbox)
@@ -51,6 +53,7 @@ type Stack struct {
 	httpSrv   *http.Server
 	sesSrv    *http.Server
 	smtpSrv   *smtp.Server
+	realtime  *realtimeStack
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 }
@@ -121,13 +124,15 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 		Inbound: in.HandleEvent, Log: log.With("component", "smtp"),
 	}
 
-	sender, err := s.startSES(set, receiving)
+	lifecycle := &sesevents.Handler{Store: s.Store, Now: time.Now, Log: log.With("function", "sesevents")}
+	sender, err := s.startSES(set, receiving, lifecycle)
 	if err != nil {
 		return nil, err
 	}
 	out := &outbound.Service{
 		Store: s.Store, Sender: sender, MessageIDDomain: cfg.SESMessageIDDomain,
 		Deployed: cfg.Mode == config.Deployed, Log: log.With("function", "api"),
+		DryRun: &sesevents.DryRun{Handler: lifecycle, Topic: s.sesEventsTopic(), ConfigurationSet: cfg.ConfigurationSet},
 	}
 	api := apigw.Handler(httpapi.New(httpapi.Deps{Store: s.Store, Blobs: s.Blobs, Config: cfg, Outbound: out, Now: time.Now, Log: log.With("function", "api")}))
 	s.smtpSrv = receiving.NewSMTPServer("inbound-smtp." + s.Region + ".amazonaws.com")
@@ -139,7 +144,7 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	s.serve(func() error { return s.smtpSrv.Serve(smtpLn) }, smtp.ErrServerClosed)
 
 	s.httpSrv = &http.Server{
-		Handler:           &Gateway{Invoke: api, Log: log.With("component", "http")},
+		Handler:           s.frontDoor(&Gateway{Invoke: api, Log: log.With("component", "http")}),
 		ReadHeaderTimeout: 10 * time.Second,
 		// API Gateway's integration timeout is 29 s; allow for slow clients around it.
 		ReadTimeout:  time.Minute,
@@ -151,6 +156,9 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	}
 	s.RESTURL = "http://" + httpLn.Addr().String()
 	s.serve(func() error { return s.httpSrv.Serve(httpLn) }, http.ErrServerClosed)
+	if err := s.startRealtime(set); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -158,14 +166,17 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 // api function uses: the real sesv2 client with its endpoint pointed there. Mail for the
 // stack's domains goes through receiving as if it had come in over SMTP (raw/<id> with SES's
 // headers, then inbound with the receipt notification), so two local inboxes can converse;
-// mail for anyone else is kept in the outbox (GET <SESEndpoint>/_local/outbox).
-func (s *Stack) startSES(set Settings, receiving *Receiving) (*ses.Sender, error) {
+// mail for anyone else is kept in the outbox (GET <SESEndpoint>/_local/outbox). Every accepted
+// message's SES event notifications go to lifecycle (see lifecycle.go).
+func (s *Stack) startSES(set Settings, receiving *Receiving, lifecycle *sesevents.Handler) (*ses.Sender, error) {
 	cfg := s.Config
 	local := func(addr string) bool { return cfg.OwnsDomain(domainOf(addr)) }
 	s.SES = &sesemu.Server{
 		Region:  s.Region,
 		IsLocal: local,
 		Log:     s.log.With("component", "ses"),
+		Topic:   s.sesEventsTopic(),
+		Publish: invokeAsync(lifecycle, s.log.With("function", "sesevents")),
 		Deliver: func(ctx context.Context, from string, rcpts []string, raw []byte, _ string) error {
 			var mine []string
 			for _, r := range rcpts {
@@ -222,6 +233,7 @@ func (s *Stack) Close() {
 	s.closeOnce.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		s.stopRealtime(ctx)
 		if s.httpSrv != nil {
 			if err := s.httpSrv.Shutdown(ctx); err != nil {
 				_ = s.httpSrv.Close()
@@ -238,6 +250,9 @@ func (s *Stack) Close() {
 			}
 		}
 		s.wg.Wait()
+		if s.SES != nil {
+			s.SES.Wait() // SES event notifications still on their way to sesevents
+		}
 		s.storage.close()
 	})
 }

@@ -151,10 +151,17 @@ func (s *server) newInbox(req wire.CreateInboxRequest) (wire.Inbox, error) {
 	if err := checkMetadata(req.Metadata, false); err != nil {
 		return wire.Inbox{}, err
 	}
+	delivery := req.Delivery
+	if delivery == "" {
+		delivery = wire.DeliveryEmail
+	}
+	if err := checkDelivery(delivery); err != nil {
+		return wire.Inbox{}, err
+	}
 	addr := username + "@" + domain
 	return wire.Inbox{
 		InboxID: addr, Email: addr, DisplayName: strings.TrimSpace(req.DisplayName),
-		ClientID: req.ClientID, Metadata: req.Metadata,
+		ClientID: req.ClientID, Metadata: req.Metadata, Delivery: delivery,
 	}, nil
 }
 
@@ -163,6 +170,7 @@ func (s *server) newInbox(req wire.CreateInboxRequest) (wire.Inbox, error) {
 type updateInboxRequest struct {
 	DisplayName *string  `json:"display_name"`
 	Metadata    optional `json:"metadata"`
+	Delivery    *string  `json:"delivery"` // Pigeon's addition: "email" | "dry-run"
 }
 
 // optional is a JSON value that remembers whether it was present, null included
@@ -196,6 +204,12 @@ func (s *server) updateInbox(w http.ResponseWriter, r *http.Request, p auth.Prin
 		name := strings.TrimSpace(*req.DisplayName)
 		u.DisplayName = &name
 	}
+	if req.Delivery != nil {
+		if err := checkDelivery(*req.Delivery); err != nil {
+			return err
+		}
+		u.Delivery = req.Delivery
+	}
 	switch {
 	case !req.Metadata.set:
 	case string(req.Metadata.raw) == "null":
@@ -214,8 +228,8 @@ func (s *server) updateInbox(w http.ResponseWriter, r *http.Request, p auth.Prin
 			return invalid("metadata", "metadata would have %d keys; at most %d are allowed", n, maxMetadataKeys)
 		}
 	}
-	if u.DisplayName == nil && u.Metadata == nil && !u.ClearMetadata {
-		return invalid("", "give display_name or metadata")
+	if u.DisplayName == nil && u.Metadata == nil && !u.ClearMetadata && u.Delivery == nil {
+		return invalid("", "give display_name, metadata or delivery")
 	}
 	updated, err := s.st.UpdateInbox(r.Context(), in.InboxID, u)
 	if err != nil {
@@ -241,6 +255,14 @@ func (s *server) deleteInbox(w http.ResponseWriter, r *http.Request, p auth.Prin
 		return err
 	}
 	return noContent(w)
+}
+
+// checkDelivery accepts the delivery modes (wire.DeliveryEmail, wire.DeliveryDryRun).
+func checkDelivery(mode string) error {
+	if !wire.ValidDelivery(mode) {
+		return invalid("delivery", "delivery must be %q or %q", wire.DeliveryEmail, wire.DeliveryDryRun)
+	}
+	return nil
 }
 
 func checkDisplayName(name string) error {

@@ -3,10 +3,14 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/blob"
+	"github.com/pigeon-mail/pigeon/shared/delivery"
 	"github.com/pigeon-mail/pigeon/shared/store"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
@@ -23,7 +27,8 @@ func (s *server) messageRoutes() {
 }
 
 // listMessages lists an inbox's messages, newest first unless ascending; spam, blocked,
-// unauthenticated and trash are left out unless asked for (filteredPage).
+// unauthenticated and trash are left out unless asked for (filteredPage). Pigeon adds
+// `status`: only sent messages with that delivery status (statusParam).
 func (s *server) listMessages(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	in, err := s.inbox(r, p)
 	if err != nil {
@@ -33,12 +38,41 @@ func (s *server) listMessages(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
-	msgs, next, err := s.st.ListMessages(r.Context(), in.InboxID, pg)
+	status, err := statusParam(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	var msgs []wire.MessageItem
+	var next string
+	if status != "" {
+		msgs, next, err = s.st.ListMessagesWithStatus(r.Context(), in.InboxID, status, pg)
+	} else {
+		msgs, next, err = s.st.ListMessages(r.Context(), in.InboxID, pg)
+	}
 	if err != nil {
 		return err
 	}
 	msgs = wire.NonNil(msgs)
 	return ok(w, wire.ListMessagesResponse{Count: len(msgs), Limit: pg.Limit, NextPageToken: next, Messages: msgs})
+}
+
+// messageStatuses are the values of a message's `status` (package delivery).
+var messageStatuses = []delivery.Status{
+	delivery.Queued, delivery.Sending, delivery.Sent, delivery.Delayed, delivery.Delivered,
+	delivery.Bounced, delivery.Complained, delivery.Rejected, delivery.Failed,
+}
+
+// statusParam reads the status filter of a message list (Pigeon's addition; "" when absent).
+func statusParam(q url.Values) (string, error) {
+	v := strings.ToLower(strings.TrimSpace(q.Get("status")))
+	if v == "" || slices.Contains(messageStatuses, delivery.Status(v)) {
+		return v, nil
+	}
+	names := make([]string, len(messageStatuses))
+	for i, st := range messageStatuses {
+		names[i] = string(st)
+	}
+	return "", invalid("status", "status must be one of %s", strings.Join(names, ", "))
 }
 
 // message resolves the route's {message_id} in its inbox. A message whose classification

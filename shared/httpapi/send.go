@@ -46,7 +46,7 @@ func (s *server) send(kind outbound.Kind) handlerFunc {
 		}
 		req := outbound.Request{
 			Kind: kind, ReplyTo: body.ReplyTo, Text: body.Text, HTML: body.HTML,
-			Labels: body.Labels, Headers: body.Headers, IdempotencyKey: key,
+			Labels: body.Labels, Headers: body.Headers, IdempotencyKey: key, Delivery: body.Delivery,
 		}
 		if kind != outbound.KindReplyAll {
 			req.To, req.Cc, req.Bcc = body.To, body.Cc, body.Bcc

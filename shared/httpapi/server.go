@@ -84,6 +84,7 @@ func (s *server) routes() {
 	s.messageLabelRoutes()
 	s.threadRoutes()
 	s.threadUpdateRoutes()
+	s.draftRoutes()
 	s.organizationRoutes()
 	s.webhookRoutes()
 	s.inboxEventRoutes()

@@ -86,13 +86,37 @@ func normalizeCharset(label string) string {
 	return strings.ToLower(strings.Trim(label, " \t\"'"))
 }
 
+// windows1252 decodes b as Windows-1252 with the table of golang.org/x/text's decoder
+// (charmap.Windows1252), which never fails: every byte stands for one character.
 func windows1252(b []byte) string {
-	out, err := charmap.Windows1252.NewDecoder().Bytes(b)
-	if err != nil {
-		return strings.ToValidUTF8(string(b), "\uFFFD")
+	n := 0
+	for _, c := range b {
+		n += len(windows1252Table[c])
 	}
-	return string(out)
+	var s strings.Builder
+	s.Grow(n)
+	for len(b) > 0 {
+		i := 0
+		for i < len(b) && b[i] < utf8.RuneSelf {
+			i++
+		}
+		s.Write(b[:i]) // ASCII stays as it is
+		b = b[i:]
+		for len(b) > 0 && b[0] >= utf8.RuneSelf {
+			s.WriteString(windows1252Table[b[0]])
+			b = b[1:]
+		}
+	}
+	return s.String()
 }
+
+// windows1252Table is the UTF-8 encoding of each byte decoded as Windows-1252.
+var windows1252Table = func() (t [256]string) {
+	for i := range t {
+		t[i] = string(charmap.Windows1252.DecodeByte(byte(i)))
+	}
+	return t
+}()
 
 // toUTF8 makes a raw header value valid UTF-8: RFC 6532 allows UTF-8 in headers, and senders
 // that put Latin-1 there instead are read as Windows-1252.

@@ -35,6 +35,9 @@ func parseDate(v string) (t time.Time, ok bool) {
 	if v == "" {
 		return time.Time{}, false
 	}
+	if t, ok := parseCommonDate(v); ok {
+		return t, true
+	}
 	if t, err := netmail.ParseDate(v); err == nil {
 		return t, true
 	}
@@ -49,6 +52,40 @@ func parseDate(v string) (t time.Time, ok bool) {
 		}
 	}
 	return time.Time{}, false
+}
+
+// parseCommonDate is a shortcut to what net/mail.ParseDate returns for the usual form of Date,
+// "Mon, 2 Jan 2006 15:04:05 -0700" with or without the day name. ParseDate cuts the value
+// after its numeric zone and tries 48 layouts in turn, and every layout that fails allocates
+// an error; the usual form is the first layout, or the first with a day name (the ones before
+// it start with a digit). ok false says nothing: ParseDate has to be asked.
+func parseCommonDate(v string) (t time.Time, ok bool) {
+	if strings.ContainsAny(v, "\r\n") {
+		return time.Time{}, false
+	}
+	// As ParseDate: leading blanks skipped, the value cut 5 bytes after its first "+" or "-".
+	s := strings.TrimLeft(v, " \t")
+	zone := strings.IndexAny(s, "+-")
+	if s == "" || zone < 0 || len(s) < zone+5 {
+		return time.Time{}, false
+	}
+	date, rest := s[:zone+5], strings.TrimLeft(s[zone+5:], " \t")
+	layout := "2 Jan 2006 15:04:05 -0700"
+	if c := date[0]; c < '0' || c > '9' {
+		layout = "Mon, 2 Jan 2006 15:04:05 -0700"
+	}
+	t, err := time.Parse(layout, date)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if rest != "" {
+		// ParseDate also wants what follows the zone to be comments ("(PST)"); it checks them
+		// the same way after any date, so a known-good date stands in for this one.
+		if _, err := netmail.ParseDate("1 Jan 2000 00:00:00 +0000 " + rest); err != nil {
+			return time.Time{}, false
+		}
+	}
+	return t, true
 }
 
 func isDayName(w string) bool {

@@ -102,8 +102,14 @@ scan:
 	return strings.TrimSpace(b.String())
 }
 
+// isQuoted reports whether line starts with ">" after blanks.
 func isQuoted(line string) bool {
-	return strings.HasPrefix(strings.TrimLeft(line, " \t"), ">")
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c != ' ' && c != '\t' {
+			return c == '>'
+		}
+	}
+	return false
 }
 
 func nextNonBlank(lines []string, i int) int {

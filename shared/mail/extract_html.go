@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"bytes"
+	"encoding/binary"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -30,13 +32,13 @@ import (
 var quoteHints = []string{"gmail_", "cite", "divrplyfwdmsg", "yahoo_quoted", "moz-", "signature", "original message", "wrote", "schrieb", "écrit"}
 
 // mayHaveQuote reports whether lower-cased HTML can contain anything extractHTML removes.
-func mayHaveQuote(lower string) bool {
+func mayHaveQuote(lower []byte) bool {
 	for _, h := range quoteHints {
-		if strings.Contains(lower, h) {
+		if bytes.Contains(lower, []byte(h)) {
 			return true
 		}
 	}
-	if strings.Contains(lower, "from:") && strings.Contains(lower, "subject:") {
+	if bytes.Contains(lower, []byte("from:")) && bytes.Contains(lower, []byte("subject:")) {
 		return true
 	}
 	return hasSignatureSeparator(lower)
@@ -44,16 +46,16 @@ func mayHaveQuote(lower string) bool {
 
 // hasSignatureSeparator reports whether html has "--" alone between two tags, as in
 // "<br>-- <br>"; "--" elsewhere (comments, text) does not count.
-func hasSignatureSeparator(html string) bool {
+func hasSignatureSeparator(html []byte) bool {
 	for i := 0; ; {
-		j := strings.Index(html[i:], "--")
+		j := bytes.Index(html[i:], []byte("--"))
 		if j < 0 {
 			return false
 		}
 		j += i
-		before := strings.TrimRight(html[:j], " \t\r\n")
-		after := strings.TrimLeft(strings.TrimPrefix(strings.TrimLeft(html[j+2:], " \t"), "&nbsp;"), " \t\r\n")
-		if strings.HasSuffix(before, ">") && !strings.HasSuffix(before, "-->") && strings.HasPrefix(after, "<") {
+		before := bytes.TrimRight(html[:j], " \t\r\n")
+		after := bytes.TrimLeft(bytes.TrimPrefix(bytes.TrimLeft(html[j+2:], " \t"), []byte("&nbsp;")), " \t\r\n")
+		if bytes.HasSuffix(before, []byte(">")) && !bytes.HasSuffix(before, []byte("-->")) && bytes.HasPrefix(after, []byte("<")) {
 			return true
 		}
 		i = j + 2
@@ -92,7 +94,7 @@ func extractStrippedHTML(src, stripped string) string {
 	body := findBody(doc)
 	trimTrailing(body)
 	var b strings.Builder
-	if strings.Contains(lower, "<html") || body == nil {
+	if bytes.Contains(lower, []byte("<html")) || body == nil {
 		_ = html.Render(&b, doc)
 	} else {
 		for c := body.FirstChild; c != nil; c = c.NextSibling {
@@ -102,16 +104,27 @@ func extractStrippedHTML(src, stripped string) string {
 	return b.String()
 }
 
-// asciiLower lower-cases the ASCII letters of s, leaving every other byte alone; unlike
-// strings.ToLower it stays fast on non-ASCII text.
-func asciiLower(s string) string {
+// asciiLower returns s with its ASCII letters lower-cased and every other byte left alone;
+// unlike strings.ToLower it stays fast on non-ASCII text. It works on eight bytes at a time.
+func asciiLower(s string) []byte {
 	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		low7 := w &^ highs
+		atLeastA := low7 + (0x80-'A')*ones // high bit set in bytes >= 'A'
+		aboveZ := low7 + (0x80-'Z'-1)*ones // high bit set in bytes > 'Z'
+		if upper := atLeastA &^ aboveZ &^ w & highs; upper != 0 {
+			binary.LittleEndian.PutUint64(b[i:], w|upper>>2)
+		}
+	}
+	for ; i < len(b); i++ {
+		if c := b[i]; 'A' <= c && c <= 'Z' {
 			b[i] = c + 'a' - 'A'
 		}
 	}
-	return string(b)
+	return b
 }
 
 // pruner walks a document and records what to remove and where to cut.

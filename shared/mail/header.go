@@ -3,15 +3,15 @@ package mail
 import (
 	"bytes"
 	"net/textproto"
-
-	"github.com/emersion/go-message"
-	gmtextproto "github.com/emersion/go-message/textproto"
+	"strings"
 )
 
 // Header blocks (RFC 5322 §2.2). go-message's textproto.ReadHeader refuses a whole message
 // over one bad line: a line without a colon, a key with a space in it, a continuation line
 // before the first field. So the block is screened first and such lines are dropped (and
-// noted), then go-message reads what is left.
+// noted). What is left is only field lines and their continuations, which need nothing more
+// than cutting into fields; a field's value is unfolded when it is asked for, as go-message's
+// textproto.Header does it, so that the fields of a part nobody asks about cost nothing.
 
 // stripMboxFrom removes the "From sender date" line that mbox files put before each message.
 func stripMboxFrom(raw []byte) ([]byte, bool) {
@@ -31,7 +31,7 @@ func stripMboxFrom(raw []byte) ([]byte, bool) {
 // except when no empty line follows at all: then the body is taken to start at the first such
 // line (mail that forgot the separator). An entity whose first line is not a field has no
 // header: all of it is body, as for a MIME part that starts without one.
-func readHeader(raw []byte) (h message.Header, body []byte, problems []string) {
+func readHeader(raw []byte) (h header, body []byte, problems []string) {
 	var kept [][]byte
 	pos, firstBad := 0, -1
 	sawField, sawBlank := false, false
@@ -58,7 +58,7 @@ func readHeader(raw []byte) (h message.Header, body []byte, problems []string) {
 			kept = append(kept, line)
 		default:
 			if !sawField {
-				return message.Header{}, raw, nil
+				return header{}, raw, nil
 			}
 			if firstBad < 0 {
 				firstBad = pos
@@ -92,21 +92,102 @@ func readHeader(raw []byte) (h message.Header, body []byte, problems []string) {
 	}
 	if sawBlank && len(dropped) == 0 {
 		// The common case: go-message reads the block as it is, blank line included.
-		return message.Header{Header: readHeaderBlock(raw[:pos])}, body, problems
+		return readHeaderBlock(raw[:pos]), body, problems
 	}
-	return message.Header{Header: readFields(kept)}, body, problems
+	return readFields(kept), body, problems
 }
 
-// readHeaderBlock has go-message hold a screened header block that ends with an empty line.
-// The block is cut into fields here and each field goes to go-message as written
-// (Header.AddRaw), which unfolds and trims it exactly as textproto.ReadHeader does, without a
-// bufio.Reader and a line buffer per field. Like ReadHeader, it stops at a line it would
-// reject; screening leaves none, and the fields before one are kept.
-func readHeaderBlock(block []byte) gmtextproto.Header {
-	var stack [64][]byte
-	fields := stack[:0]
+// header is a header block: its fields in order, not yet unfolded.
+type header struct {
+	fields []headerField
+}
+
+// headerField is one field: its name without surrounding blanks, and the raw bytes after the
+// colon, continuation lines and line ends included.
+type headerField struct {
+	name, value []byte
+}
+
+// Get returns the unfolded value of the first field named key, or "". Like go-message's
+// Header.Get, names match as canonical MIME header keys (textproto.CanonicalMIMEHeaderKey);
+// for the field names Get is called with, which are tokens, that is ASCII case-insensitively.
+func (h header) Get(key string) string {
+	for _, f := range h.fields {
+		if equalFoldASCII(f.name, key) {
+			return unfold(f.value)
+		}
+	}
+	return ""
+}
+
+// Len returns the number of fields.
+func (h header) Len() int { return len(h.fields) }
+
+func equalFoldASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i, c := range b {
+		if d := s[i]; c != d {
+			if c|0x20 != d|0x20 || c|0x20 < 'a' || c|0x20 > 'z' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// unfold returns a field value on one line, as go-message's textproto does: each line without
+// its line end and surrounding blanks, empty lines dropped, the rest joined by single spaces.
+func unfold(v []byte) string {
+	if i := bytes.IndexByte(v, '\n'); i < 0 || i == len(v)-1 { // one line, the common case
+		if i >= 0 {
+			v = v[:i]
+		}
+		return string(trimFoldedLine(v))
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for len(v) > 0 {
+		line := v
+		if i := bytes.IndexByte(v, '\n'); i >= 0 {
+			line, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		if line = trimFoldedLine(line); len(line) > 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.Write(line)
+		}
+	}
+	return b.String()
+}
+
+// trimFoldedLine drops one trailing CR, then blanks on both sides.
+func trimFoldedLine(l []byte) []byte {
+	l = bytes.TrimSuffix(l, []byte("\r"))
+	return bytes.Trim(l, " \t")
+}
+
+// readHeaderBlock cuts a screened header block that ends with an empty line into fields. It
+// stops where go-message's ReadHeader would fail (screening leaves nothing of the kind), keeping
+// the fields before, and skips fields with an empty name as ReadHeader does.
+func readHeaderBlock(block []byte) header {
+	h := header{fields: make([]headerField, 0, 1+bytes.Count(block, []byte("\n:"))/2+8)}
 	start := -1 // where the current field begins
 	pos := 0
+	add := func(f []byte) bool {
+		colon := bytes.IndexByte(f, ':')
+		if colon < 0 || !validFieldName(f[:colon]) {
+			return false
+		}
+		if name := bytes.Trim(f[:colon], " \t"); len(name) > 0 {
+			h.fields = append(h.fields, headerField{name: name, value: f[colon+1:]})
+		}
+		return true
+	}
 	for pos < len(block) {
 		next := len(block)
 		if end := bytes.IndexByte(block[pos:], '\n'); end >= 0 {
@@ -114,37 +195,21 @@ func readHeaderBlock(block []byte) gmtextproto.Header {
 		}
 		if c := block[pos]; c == ' ' || c == '\t' {
 			if start < 0 {
-				break // ReadHeader refuses a block that starts with a continuation line
+				return h // ReadHeader refuses a block that starts with a continuation line
 			}
 		} else {
 			if len(trimLineEnd(block[pos:next])) == 0 {
 				break // the empty line that ends the block
 			}
-			if start >= 0 {
-				fields = append(fields, block[start:pos])
+			if start >= 0 && !add(block[start:pos]) {
+				return h
 			}
 			start = pos
 		}
 		pos = next
 	}
 	if start >= 0 {
-		fields = append(fields, block[start:pos])
-	}
-	var h gmtextproto.Header
-	for i, f := range fields {
-		colon := bytes.IndexByte(f, ':')
-		if colon < 0 || !validFieldName(f[:colon]) {
-			fields = fields[:i]
-			break
-		}
-	}
-	// AddRaw puts each field above the ones added before it, as in ReadHeader's reversed list.
-	for i := len(fields) - 1; i >= 0; i-- {
-		f := fields[i]
-		if len(bytes.Trim(f[:bytes.IndexByte(f, ':')], " \t")) == 0 {
-			continue // ReadHeader skips a field with an empty name
-		}
-		h.AddRaw(f)
+		add(block[start:pos])
 	}
 	return h
 }
@@ -160,8 +225,8 @@ func validFieldName(name []byte) bool {
 	return true
 }
 
-// readFields hands the screened lines to go-message, normalised to CRLF and terminated.
-func readFields(lines [][]byte) gmtextproto.Header {
+// readFields reads the screened lines as a header block, normalised to CRLF and terminated.
+func readFields(lines [][]byte) header {
 	n := 2
 	for _, l := range lines {
 		n += len(l) + 1
@@ -196,28 +261,17 @@ func isFieldLine(line []byte) bool {
 // (Received, DKIM-Signature, a duplicated Subject) keeps its first, topmost occurrence, which
 // is the one mail clients show and, for trace fields, the hop nearest the recipient. Keys are
 // spelled as in that first occurrence; values are unfolded and RFC 2047 decoded.
-func headerMap(h message.Header) map[string]string {
-	out := make(map[string]string, h.Len())
-	seen := make(map[string]bool, h.Len())
-	fields := h.Fields()
-	for fields.Next() {
-		canon := fields.Key()
+func headerMap(h header) map[string]string {
+	out := make(map[string]string, len(h.fields))
+	seen := make(map[string]bool, len(h.fields))
+	for _, f := range h.fields {
+		key := string(f.name)
+		canon := textproto.CanonicalMIMEHeaderKey(key)
 		if seen[canon] {
 			continue
 		}
 		seen[canon] = true
-		key := canon
-		if raw, err := fields.Raw(); err == nil {
-			if name, _, ok := bytes.Cut(raw, []byte(":")); ok {
-				name = bytes.TrimSpace(name)
-				if string(name) != canon { // the common, canonical spelling needs no new string
-					if k := string(name); textproto.CanonicalMIMEHeaderKey(k) == canon {
-						key = k
-					}
-				}
-			}
-		}
-		out[key] = decodeHeaderText(fields.Value())
+		out[key] = decodeHeaderText(unfold(f.value))
 	}
 	return out
 }

@@ -1,7 +1,10 @@
 package mail
 
 import (
+	"bytes"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -35,7 +38,7 @@ func strippedHTMLToText(src string) string {
 			case pre > 0:
 				w.raw(string(z.Text()))
 			default:
-				w.text(string(z.Text()))
+				w.text(z.Text())
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, _ := z.TagName()
@@ -114,24 +117,76 @@ func (w *textWriter) breakLine(n int) {
 	}
 }
 
-// text writes collapsed text.
-func (w *textWriter) text(s string) {
-	s = strings.ReplaceAll(s, "\u00a0", " ")
-	if s == "" {
+// text writes collapsed text: its words (as strings.Fields splits them; a no-break space
+// separates words too) with single spaces between them.
+func (w *textWriter) text(s []byte) {
+	if len(s) == 0 {
 		return
 	}
-	if isSpaceByte(s[0]) {
+	if isSpaceByte(s[0]) || bytes.HasPrefix(s, nbsp) {
 		w.space = true
 	}
-	for i, f := range strings.Fields(s) {
+	trailing := isSpaceByte(s[len(s)-1]) || bytes.HasSuffix(s, nbsp)
+	for i := 0; ; i++ {
+		s = trimLeftUnicodeSpace(s)
+		if len(s) == 0 {
+			break
+		}
+		end := indexUnicodeSpace(s)
 		if i > 0 {
 			w.space = true
 		}
-		w.word(f)
+		w.wordBytes(s[:end])
+		s = s[end:]
 	}
-	if isSpaceByte(s[len(s)-1]) {
+	if trailing {
 		w.space = true
 	}
+}
+
+var nbsp = []byte("\u00a0")
+
+// trimLeftUnicodeSpace drops the white space (unicode.IsSpace) that s starts with.
+func trimLeftUnicodeSpace(s []byte) []byte {
+	for len(s) > 0 {
+		if c := s[0]; c < utf8.RuneSelf {
+			if !isASCIISpace(c) {
+				return s
+			}
+			s = s[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(s)
+		if !unicode.IsSpace(r) {
+			return s
+		}
+		s = s[n:]
+	}
+	return s
+}
+
+// indexUnicodeSpace returns the index of the first white space (unicode.IsSpace) in s, or len(s).
+func indexUnicodeSpace(s []byte) int {
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if isASCIISpace(c) {
+				return i
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if unicode.IsSpace(r) {
+			return i
+		}
+		i += n
+	}
+	return len(s)
+}
+
+// isASCIISpace is unicode.IsSpace for ASCII.
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // raw writes preformatted text as it is, line breaks included.
@@ -147,6 +202,17 @@ func (w *textWriter) raw(s string) {
 }
 
 func (w *textWriter) word(s string) {
+	w.sep()
+	w.b.WriteString(s)
+}
+
+func (w *textWriter) wordBytes(s []byte) {
+	w.sep()
+	w.b.Write(s)
+}
+
+// sep writes the line breaks or space owed before a word.
+func (w *textWriter) sep() {
 	switch {
 	case w.nl > 0:
 		if w.b.Len() > 0 {
@@ -156,7 +222,6 @@ func (w *textWriter) word(s string) {
 		w.b.WriteByte(' ')
 	}
 	w.nl, w.space = 0, false
-	w.b.WriteString(s)
 }
 
 func isSpaceByte(c byte) bool {

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
@@ -93,7 +92,7 @@ func (p *parser) problemf(format string, args ...any) {
 }
 
 // readEnvelope fills the fields that come from the top-level header.
-func (p *parser) readEnvelope(h message.Header, receivedAt time.Time) {
+func (p *parser) readEnvelope(h header, receivedAt time.Time) {
 	m := p.m
 	m.Headers = headerMap(h)
 	m.Subject = strings.TrimSpace(decodeHeaderText(h.Get("Subject")))
@@ -131,7 +130,7 @@ func (p *parser) readEnvelope(h message.Header, receivedAt time.Time) {
 }
 
 // addresses parses the address list in the header field key, noting a malformed one.
-func (p *parser) addresses(h message.Header, key string) []string {
+func (p *parser) addresses(h header, key string) []string {
 	addrs, lenient := parseAddressList(h.Get(key))
 	if lenient {
 		p.problemf("%s: malformed address list read leniently", strings.ToLower(key))

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/emersion/go-message"
 )
 
 // The MIME tree (RFC 2045, 2046): which parts are the bodies and which are attachments.
@@ -38,7 +36,7 @@ const (
 
 // entity is one node of the MIME tree.
 type entity struct {
-	header      message.Header
+	header      header
 	body        []byte
 	path        string // "1.2" (IMAP numbering, RFC 3501 §6.4.5); "" for the top level
 	defaultType string // text/plain, or message/rfc822 inside multipart/digest
@@ -46,7 +44,7 @@ type entity struct {
 
 // readBody walks the top-level entity. If the walk panics despite everything, the raw body is
 // kept as the text when it looks like text.
-func (p *parser) readBody(h message.Header, body []byte) {
+func (p *parser) readBody(h header, body []byte) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.problemf("body: parser panic: %v: raw body kept", r)

@@ -3,7 +3,6 @@ package mail
 import (
 	"bytes"
 	"encoding/base64"
-	"io"
 	"mime/quotedprintable"
 	"slices"
 	"strings"
@@ -27,9 +26,12 @@ func decodeTransfer(cte string, body []byte) (out []byte, problem string) {
 		}
 		return lenientBase64(body), "bad base64: decoded leniently"
 	case "quoted-printable":
-		out, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(body)))
-		if err == nil {
-			return out, ""
+		// The decoded text is never longer than body: one buffer of that size (and the
+		// room bytes.Buffer wants for a last read) holds it without regrowing.
+		var out bytes.Buffer
+		out.Grow(len(body) + bytes.MinRead)
+		if _, err := out.ReadFrom(quotedprintable.NewReader(bytes.NewReader(body))); err == nil {
+			return out.Bytes(), ""
 		}
 		return lenientQuotedPrintable(body), "bad quoted-printable: decoded leniently"
 	default:

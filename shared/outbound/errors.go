@@ -1,6 +1,9 @@
 package outbound
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // InvalidError is a request that cannot be sent as given: Field names the offending input in
 // the API's terms ("to[2]", "attachments[0].content"), Reason says why. The API answers 400.
@@ -28,13 +31,21 @@ func (e *TooLargeError) Error() string { return e.Field + ": " + e.Reason }
 type BlockedError struct {
 	Address string
 	Entry   string // the list entry that decided; "" in allow-list mode
+	Reason  string // the entry's reason: for a suppression, the bounce or complaint and its message
 }
 
+// Error names the address and why, e.g. "bounce@simulator.amazonses.com is on the block list:
+// permanent bounce (Permanent/General) of message <…@email.amazonses.com>".
 func (e *BlockedError) Error() string {
-	if e.Entry == "" {
+	switch {
+	case e.Entry == "":
 		return "recipient " + e.Address + " is not on the send allow list"
+	case e.Reason == "":
+		return "recipient " + e.Address + " is blocked by the send list entry " + e.Entry
+	case strings.EqualFold(e.Address, e.Entry):
+		return e.Entry + " is on the block list: " + e.Reason
 	}
-	return "recipient " + e.Address + " is blocked by the send list entry " + e.Entry
+	return "recipient " + e.Address + " is blocked by the send list entry " + e.Entry + ": " + e.Reason
 }
 
 // UnsentError is a send that SES did not take for a reason other than throttling or

@@ -25,6 +25,9 @@ import (
 type Service struct {
 	Store  *store.Store
 	Sender *ses.Sender
+	// DryRun takes the sends whose delivery mode is dry-run (Request.Delivery, else the
+	// inbox's) in place of Sender; nil refuses them.
+	DryRun DryRunSender
 	// MessageIDDomain is the domain of the Message-ID SES writes on sent mail:
 	// ses.MessageIDDomain(region of the SES client), or PIGEON_SES_MESSAGE_ID_DOMAIN.
 	MessageIDDomain string
@@ -36,6 +39,14 @@ type Service struct {
 
 	clientOnce sync.Once
 	client     *http.Client
+}
+
+// DryRunSender stands in for SES on dry-run sends (sesevents.DryRun): Send takes the message
+// as SES would, without sending it; once the message is recorded, Settle gives it the outcome
+// SES would have reported (status, labels, events), before the send answers.
+type DryRunSender interface {
+	Send(ctx context.Context, in ses.SendInput) (string, error)
+	Settle(ctx context.Context, sesMessageID string, in ses.SendInput) error
 }
 
 // Result is a send's answer.
@@ -52,6 +63,10 @@ type Result struct {
 func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request) (Result, error) {
 	now := wire.UTC(s.now())
 	p, err := newPlan(inbox, req, now)
+	if err != nil {
+		return Result{}, err
+	}
+	dryRun, err := s.dryRun(inbox, req)
 	if err != nil {
 		return Result{}, err
 	}
@@ -105,10 +120,15 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 		}
 	}
 
-	sesID, sendErr := s.Sender.Send(ctx, ses.SendInput{
+	input := ses.SendInput{
 		From: inbox.InboxID, Recipients: p.envelope, Raw: raw,
 		Tags: map[string]string{"pigeon_inbox": inbox.InboxID},
-	})
+	}
+	send := s.Sender.Send
+	if dryRun {
+		send = s.DryRun.Send
+	}
+	sesID, sendErr := send(ctx, input)
 	if sendErr != nil {
 		if errors.Is(sendErr, ses.ErrThrottled) || errors.Is(sendErr, ses.ErrRejected) {
 			release()
@@ -142,7 +162,31 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 		s.log().ErrorContext(ctx, "outbound: sent but not recorded", "inbox", inbox.InboxID, "ses_message_id", sesID, "err", err)
 		return Result{}, fmt.Errorf("outbound: message %s was sent but could not be recorded: %v", messageID, err)
 	}
+	if dryRun {
+		// No SES will report on this message: settle its outcome now, before answering.
+		if err := s.DryRun.Settle(context.WithoutCancel(ctx), sesID, input); err != nil {
+			s.log().ErrorContext(ctx, "outbound: dry run not settled", "inbox", inbox.InboxID, "message_id", rec.MessageID, "err", err)
+		}
+	}
 	return Result{MessageID: rec.MessageID, ThreadID: rec.ThreadID}, nil
+}
+
+// dryRun reports whether req is a dry run: its Delivery, else the inbox's, is dry-run.
+func (s *Service) dryRun(inbox store.InboxRecord, req Request) (bool, error) {
+	mode := req.Delivery
+	if mode == "" {
+		mode = inbox.Delivery
+	}
+	switch mode {
+	case "", wire.DeliveryEmail:
+		return false, nil
+	case wire.DeliveryDryRun:
+		if s.DryRun == nil {
+			return false, invalid("delivery", "this deployment does not do dry runs")
+		}
+		return true, nil
+	}
+	return false, invalid("delivery", "delivery must be %q or %q", wire.DeliveryEmail, wire.DeliveryDryRun)
 }
 
 // sentMessage is the message to record and its attachments' contents.
@@ -185,7 +229,7 @@ func (s *Service) checkSendLists(ctx context.Context, inbox store.InboxRecord, r
 			if !d.Allowed {
 				blocked[i] = &BlockedError{Address: r}
 				if d.Entry != nil {
-					blocked[i].Entry = d.Entry.Entry
+					blocked[i].Entry, blocked[i].Reason = d.Entry.Entry, d.Entry.Reason
 				}
 			}
 			return nil

@@ -42,6 +42,9 @@ type Request struct {
 	Headers              map[string]string
 	Attachments          []Attachment
 	IdempotencyKey       string
+	// Delivery overrides the inbox's delivery mode for this send: wire.DeliveryEmail or
+	// wire.DeliveryDryRun; "" keeps the inbox's.
+	Delivery string
 }
 
 // Attachment is one attachment of a request: Content (base64) or URL, exactly one.

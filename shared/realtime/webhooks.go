@@ -152,4 +152,3 @@ func (w *Webhooks) log() *slog.Logger {
 	}
 	return w.Log
 }
-

@@ -14,6 +14,8 @@
 //	message              INBOX#<inbox_id>          MSG#<message_id>   INBOX#<inbox>#MSGS / <timestamp>#<message_id>   THREAD#<thread>#MSGS / <timestamp>#<message_id>
 //	Message-ID index     INBOX#<inbox_id>          MID#<canonical Message-ID>  (message_id, thread_id)
 //	delivery marker      INBOX#<inbox_id>          SRC#<S3 object key>          (message_id, thread_id; idempotency of inbound on (object key, inbox))
+//	idempotency key      INBOX#<inbox_id>          IDEM#<sha256 of Idempotency-Key>  (state pending|done, claimed_at, message_id, thread_id; ttl 24 h; outbound.go)
+//	SES-id lookup        SES#<SES message id>      SES                (inbox_id, message_id, thread_id, organization_id, pod_id of a sent message)
 //	thread               THREAD#<thread_id>        THREAD             INBOX#<inbox>#THREADS / <timestamp>#<id>  POD#<pod>#THREADS / …  ORG#<org>#THREADS / …
 //	event (outbox)       EVT#<event_id>            EVT                INBOX#<inbox>#EVTS / <created>#<id>  (ttl = retention; the stream feeds these to fanout)
 //	WebSocket connection CONN#<connection_id>      CONN               (key id, key scope, subscription; ttl = connect + 2 h 10 min)
@@ -25,6 +27,7 @@
 //	list entry           LIST#<scope>#<direction>#<type>  ENTRY#<entry>  (scope org:<org>, pod:<pod> or inbox:<inbox>; a list pages by entry)
 //	list counts          LISTS#<scope>#<direction>  COUNTS           (allow_entries: tells CheckList whether allow-list mode applies)
 //	draft                INBOX#<inbox_id>          DRAFT#<draft_id>   INBOX#<inbox>#DRAFTS / <updated>#<id>  POD#<pod>#DRAFTS / …  ORG#<org>#DRAFTS / …
+//	draft by id          DRAFTID#<draft_id>        DRAFTID            (inbox_id: finds a draft for the pod and organisation routes)
 //	due draft            DUE#<shard>               <send_at>#<draft_id>  (inbox_id, draft_id; shard = hash of draft_id mod DueShards; the scheduler queries each shard up to now)
 //	draft client_id      CLIENT#draft#<org>#<inbox>#<client_id>  CLIENT  (target: the draft; once it is sent, the message it became, until ttl)
 //
@@ -35,7 +38,9 @@
 //     applies), so stream consumers can match subscriptions without a lookup;
 //   - message: raw_key (S3 key of the raw mail), attachment_keys (attachment_id → S3 key),
 //     verdicts, and body_key when the bodies (text, html, extracted_*) total more than
-//     InlineBodyLimit and live in S3 as one JSON object instead of in the item;
+//     InlineBodyLimit and live in S3 as one JSON object instead of in the item; a sent
+//     message also ses_message_id and delivery (its delivery.State, whose status read paths
+//     copy into the REST-only status field; the stored item never holds status itself);
 //   - thread: version, incremented by every write and required unchanged by the next
 //     (optimistic concurrency between deliveries to one thread); its GSI sort keys are
 //     rewritten with each message, so threads list by last activity;
@@ -58,7 +63,8 @@
 // below 400 KB; the raw mail keeps everything.
 //
 // S3 objects, through package blob: raw/<SES id> and import/… (raw mail, written by SES or
-// users, never deleted), body/<inbox>/<hash of message id>.json (large bodies),
+// users, never deleted), sent/<inbox>/<hash of message id>.eml (sent mail as recipients got
+// it), body/<inbox>/<hash of message id>.json (large bodies),
 // att/<inbox>/<hash of message id or draft id>/<attachment_id> (attachments, with their
 // Content-Type; a draft's stay when it is sent or deleted).
 // Keys derive from natural ids so retried deliveries overwrite instead of duplicating.

@@ -42,7 +42,10 @@ import (
 // draft id), so that many drafts due at once do not all write to one partition.
 const DueShards = 8
 
-const clientKindDraft = "draft"
+const (
+	clientKindDraft = "draft"
+	skDraftID       = "DRAFTID"
+)
 
 // maxDraftIDLength bounds the draft ids looked up (real ones are 30 characters).
 const maxDraftIDLength = 64
@@ -71,6 +74,7 @@ func NewDraftID() string { return "drf_" + strings.ToLower(ulid.Make().String())
 func newAttachmentID() string { return "att_" + strings.ToLower(ulid.Make().String()) }
 
 func draftSK(id string) string              { return "DRAFT#" + id }
+func draftIDPK(id string) string            { return "DRAFTID#" + id }
 func inboxDraftsPK(inbox string) string     { return "INBOX#" + inbox + "#DRAFTS" }
 func podDraftsPK(pod string) string         { return "POD#" + pod + "#DRAFTS" }
 func orgDraftsPK(org string) string         { return "ORG#" + org + "#DRAFTS" }
@@ -125,6 +129,29 @@ type draftItem struct {
 	BodyKey string `json:"body_key,omitempty"`
 }
 
+// A draft, unlike a message, may have no labels, and the embedded DynamoDB fails a whole
+// query when contains() meets a missing attribute (DynamoDB itself treats it as false), so
+// label filters on drafts test label_index, a string present on every draft: each label
+// between unit separators (labels hold no control characters).
+const labelSep = "\x1f"
+
+func labelIndex(labels []string) string { return labelSep + strings.Join(labels, labelSep) + labelSep }
+
+// draftLabelFilter is the filter of drafts carrying every one of labels. The value
+// placeholders are named after a hash of each label, so the expression, and with it the
+// page-token fingerprint, differs for each set of labels.
+func draftLabelFilter(q *listQuery, labels []string) {
+	var conds []string
+	q.filterNames = map[string]string{"#flabels": "label_index"}
+	q.filterValues = map[string]types.AttributeValue{}
+	for _, l := range labels {
+		v := ":fl" + objectHash(l)[:12]
+		q.filterValues[v] = strAV(labelSep + l + labelSep)
+		conds = append(conds, "contains(#flabels, "+v+")")
+	}
+	q.filter = strings.Join(conds, " AND ")
+}
+
 // marshalDraft encodes the draft's item at version, moving large bodies to S3 first.
 func (s *Store) marshalDraft(ctx context.Context, d DraftRecord, version int) (map[string]types.AttributeValue, error) {
 	it := newDraftItem(d, version)
@@ -139,7 +166,12 @@ func (s *Store) marshalDraft(ctx context.Context, d DraftRecord, version int) (m
 		}
 		it.Text, it.HTML = "", ""
 	}
-	return marshal(it)
+	item, err := marshal(it)
+	if err != nil {
+		return nil, err
+	}
+	item["label_index"] = strAV(labelIndex(d.Labels))
+	return item, nil
 }
 
 // decodeDraft reads a draft item, loading bodies kept in S3.
@@ -175,6 +207,37 @@ func newDraftItem(d DraftRecord, version int) draftItem {
 		it.SendAtMS = d.SendAt.UnixMilli()
 	}
 	return it
+}
+
+// draftIDItem finds a draft's inbox from its id alone (DRAFTID#<draft_id>), for the pod and
+// organisation routes, which name no inbox. It is written and deleted with the draft; one
+// left behind by a deleted inbox leads nowhere (GetDraft answers ErrNotFound).
+type draftIDItem struct {
+	keys
+	InboxID string `json:"inbox_id"`
+}
+
+func (s *Store) draftIDActions(d DraftRecord, put bool) (types.TransactWriteItem, error) {
+	if !put {
+		return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(draftIDPK(d.DraftID), skDraftID)}}, nil
+	}
+	item, err := marshal(draftIDItem{keys: keys{PK: draftIDPK(d.DraftID), SK: skDraftID}, InboxID: d.InboxID})
+	if err != nil {
+		return types.TransactWriteItem{}, err
+	}
+	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}}, nil
+}
+
+// FindDraft reads a draft by id alone. Callers check that it is in the caller's scope.
+func (s *Store) FindDraft(ctx context.Context, draftID string) (DraftRecord, error) {
+	if !strings.HasPrefix(draftID, "drf_") || len(draftID) > maxDraftIDLength {
+		return DraftRecord{}, ErrNotFound
+	}
+	var it draftIDItem
+	if err := s.getItem(ctx, draftIDPK(draftID), skDraftID, &it); err != nil {
+		return DraftRecord{}, err
+	}
+	return s.GetDraft(ctx, it.InboxID, draftID)
 }
 
 // dueItem marks a scheduled draft (DUE#<shard> / <send_at>#<draft_id>).
@@ -226,7 +289,7 @@ func (s *Store) CreateDraft(ctx context.Context, inbox InboxRecord, d wire.Draft
 	d.CreatedAt, d.UpdatedAt = now, now
 	rec := DraftRecord{Draft: d, OrgID: inbox.OrgID, PodID: inbox.PodID}
 	rec.Schedule(d.SendAt)
-	rec.Attachments = nil
+	rec.Labels, rec.Attachments = wire.NonNil(rec.Labels), nil
 	if err := s.addDraftAttachments(ctx, &rec, atts); err != nil {
 		return DraftRecord{}, false, err
 	}
@@ -242,6 +305,11 @@ func (s *Store) CreateDraft(ctx context.Context, inbox InboxRecord, d wire.Draft
 			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(deleting)"),
 		}},
 	}
+	lookup, err := s.draftIDActions(rec, true)
+	if err != nil {
+		return DraftRecord{}, false, err
+	}
+	tx = append(tx, lookup)
 	clientPos := -1
 	if d.ClientID != "" {
 		put, err := s.putDraftClient(draftClientItem{keys: draftClientKeys(inbox.OrgID, inbox.InboxID, d.ClientID), Target: rec.DraftID}, prevTarget)
@@ -402,6 +470,10 @@ func (s *Store) ListDrafts(ctx context.Context, sc Scope, pg Page) ([]wire.Draft
 	default:
 		q = listQuery{index: indexGSI3, pkName: attrGSI3PK, skName: attrGSI3SK, pk: orgDraftsPK(sc.OrgID)}
 	}
+	if len(pg.Labels) > 0 {
+		draftLabelFilter(&q, pg.Labels)
+		pg.Labels = nil
+	}
 	items, next, err := s.queryPage(ctx, q, pg)
 	if err != nil {
 		return nil, "", err
@@ -515,6 +587,8 @@ func (s *Store) DeleteDraft(ctx context.Context, inboxID, draftID string) error 
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": numAV(it.Version)},
 		}}}
+		lookup, _ := s.draftIDActions(it.DraftRecord, false)
+		tx = append(tx, lookup)
 		if it.SendAt != nil {
 			tx = append(tx, s.deleteDue(it.DraftID, *it.SendAt))
 		}
@@ -615,6 +689,8 @@ func (s *Store) FinishDraftSend(ctx context.Context, claim DraftRecord, sent Sen
 		ConditionExpression:       aws.String("send_status = :sending AND send_key = :key"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": strAV(wire.DraftSending), ":key": strAV(claim.SendKey)},
 	}}}
+	lookup, _ := s.draftIDActions(claim, false)
+	tx = append(tx, lookup)
 	if claim.SendAt != nil {
 		tx = append(tx, s.deleteDue(claim.DraftID, *claim.SendAt))
 	}
@@ -658,58 +734,67 @@ type DraftRelease struct {
 
 // ReleaseDraft gives back the claim on a draft whose send did not happen (claim is the record
 // ClaimDraft returned). A scheduled draft keeps its due item; any other loses it. A draft
-// deleted or taken over meanwhile is left as it is.
+// deleted or taken over meanwhile is left as it is. (A read-modify-write rather than an
+// update with REMOVE, which the embedded DynamoDB ignores.)
 func (s *Store) ReleaseDraft(ctx context.Context, claim DraftRecord, r DraftRelease) error {
 	if r.Status == wire.DraftScheduled && claim.SendAt == nil {
 		r.Status = ""
 	}
-	set := []string{"version = version + :one"}
-	remove := []string{"send_key", "claimed_at"}
-	values := map[string]types.AttributeValue{
-		":sending": strAV(wire.DraftSending), ":key": strAV(claim.SendKey), ":one": numAV(1),
-	}
-	if r.Status == "" {
-		remove = append(remove, "send_status")
-	} else {
-		set = append(set, "send_status = :status")
-		values[":status"] = strAV(r.Status)
-	}
-	if r.Status == wire.DraftFailed && r.Error != "" {
-		set = append(set, "send_error = :error")
-		values[":error"] = strAV(truncate(r.Error, 1024))
-	} else {
-		remove = append(remove, "send_error")
-	}
-	if r.CountAttempt {
-		set = append(set, "send_attempts = if_not_exists(send_attempts, :zero) + :one")
-		values[":zero"] = numAV(0)
-	}
-	tx := []types.TransactWriteItem{{Update: &types.Update{
-		TableName: aws.String(s.table), Key: key(inboxPK(claim.InboxID), draftSK(claim.DraftID)),
-		ConditionExpression:       aws.String("send_status = :sending AND send_key = :key"),
-		UpdateExpression:          aws.String("SET " + strings.Join(set, ", ") + " REMOVE " + strings.Join(remove, ", ")),
-		ExpressionAttributeValues: values,
-	}}}
-	if claim.SendAt != nil {
-		if r.Status == wire.DraftScheduled {
-			put, err := s.putDue(claim)
-			if err != nil {
-				return err
+	for range draftAttempts {
+		it, err := s.draftItem(ctx, claim.InboxID, claim.DraftID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if it.SendStatus != wire.DraftSending || it.SendKey != claim.SendKey {
+			return nil
+		}
+		d := it.DraftRecord
+		d.SendStatus, d.SendKey, d.ClaimedAt, d.SendError = r.Status, "", 0, ""
+		if r.Status == wire.DraftFailed {
+			d.SendError = truncate(r.Error, maxSendErrorBytes)
+		}
+		if r.CountAttempt {
+			d.SendAttempts++
+		}
+		item, err := s.marshalDraft(ctx, d, it.Version+1)
+		if err != nil {
+			return err
+		}
+		tx := []types.TransactWriteItem{{Put: &types.Put{
+			TableName: aws.String(s.table), Item: item,
+			ConditionExpression:       aws.String("version = :v"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": numAV(it.Version)},
+		}}}
+		if d.SendAt != nil {
+			if d.due() {
+				put, err := s.putDue(d)
+				if err != nil {
+					return err
+				}
+				tx = append(tx, put)
+			} else {
+				tx = append(tx, s.deleteDue(d.DraftID, *d.SendAt))
 			}
-			tx = append(tx, put)
-		} else {
-			tx = append(tx, s.deleteDue(claim.DraftID, *claim.SendAt))
+		}
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		reasons := cancelReasons(err)
+		switch {
+		case err == nil:
+			return nil
+		case conditionFailed(reasons, 0), isTransactionConflict(reasons):
+			continue
+		default:
+			return fmt.Errorf("store: release draft %s: %w", claim.DraftID, err)
 		}
 	}
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
-	if conditionFailed(cancelReasons(err), 0) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("store: release draft %s: %w", claim.DraftID, err)
-	}
-	return nil
+	return fmt.Errorf("draft %s: %w", claim.DraftID, ErrConflict)
 }
+
+// maxSendErrorBytes bounds the send_error kept on a failed draft.
+const maxSendErrorBytes = 1024
 
 // DueDraft names a scheduled draft whose send_at has come.
 type DueDraft struct {

@@ -35,6 +35,7 @@ type inboxItem struct {
 // key. ClearMetadata drops all metadata first (the request's "metadata": null).
 type InboxUpdate struct {
 	DisplayName   *string
+	Delivery      *string // wire.DeliveryEmail or wire.DeliveryDryRun
 	Metadata      map[string]any
 	ClearMetadata bool
 }
@@ -173,6 +174,9 @@ func (s *Store) UpdateInbox(ctx context.Context, inboxID string, u InboxUpdate) 
 		in := &it.Inbox
 		if u.DisplayName != nil {
 			in.DisplayName = *u.DisplayName
+		}
+		if u.Delivery != nil {
+			in.Delivery = *u.Delivery
 		}
 		if u.ClearMetadata {
 			in.Metadata = nil

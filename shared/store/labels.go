@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -61,6 +62,7 @@ func (c LabelChange) apply(labels []string) []string {
 // labelTarget is a message read for a label change.
 type labelTarget struct {
 	id, threadID string
+	org, pod     string
 	labels, next []string
 	updatedAt    types.AttributeValue // as stored, for the optimistic condition
 }
@@ -160,7 +162,7 @@ func (s *Store) labelTargets(ctx context.Context, inbox string, ids []string) ([
 			if err := unmarshal(item, &it); err != nil {
 				return nil, err
 			}
-			byID[it.MessageID] = labelTarget{id: it.MessageID, threadID: it.ThreadID, labels: it.Labels, updatedAt: item["updated_at"]}
+			byID[it.MessageID] = labelTarget{id: it.MessageID, threadID: it.ThreadID, org: it.OrgID, pod: it.PodID, labels: it.Labels, updatedAt: item["updated_at"]}
 		}
 	}
 	out := make([]labelTarget, 0, len(byID))
@@ -234,6 +236,14 @@ func (s *Store) relabel(ctx context.Context, inbox string, targets []labelTarget
 			tx = append(tx, *put)
 		}
 	}
+	events, err := s.labelEvents(inbox, targets, now)
+	if err != nil {
+		return err
+	}
+	// The label audit log joins the change's transaction when it fits DynamoDB's 100 actions;
+	// the rest follows right after, in transactions of its own.
+	n := min(len(events), maxTransactItems-len(tx))
+	tx, events = append(tx, events[:n]...), events[n:]
 	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
 	if reasons := cancelReasons(err); reasons != nil {
 		if slices.Contains(reasons, "ConditionalCheckFailed") || isTransactionConflict(reasons) {
@@ -243,7 +253,38 @@ func (s *Store) relabel(ctx context.Context, inbox string, targets []labelTarget
 	if err != nil {
 		return fmt.Errorf("store: label update in %s: %w", inbox, err)
 	}
+	for chunk := range slices.Chunk(events, maxTransactItems) {
+		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: chunk}); err != nil {
+			return fmt.Errorf("store: label events of %s: %w", inbox, err)
+		}
+	}
 	return nil
+}
+
+// maxTransactItems is DynamoDB's limit of actions in one transaction.
+const maxTransactItems = 100
+
+// labelEvents are the label.added and label.removed events of the targets whose labels change.
+func (s *Store) labelEvents(inbox string, targets []labelTarget, at time.Time) ([]types.TransactWriteItem, error) {
+	var out []types.TransactWriteItem
+	for _, t := range targets {
+		for _, change := range []struct {
+			from, to []string
+			added    bool
+		}{{t.labels, t.next, true}, {t.next, t.labels, false}} {
+			for _, l := range change.to {
+				if slices.Contains(change.from, l) {
+					continue
+				}
+				ev, err := s.labelEventPut(t.org, t.pod, inbox, t.id, l, change.added, at)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, ev)
+			}
+		}
+	}
+	return out, nil
 }
 
 // threadLabelsPut is the transaction action that rewrites a thread's labels as the union of

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -252,7 +254,7 @@ func (s *Store) RecordOutbound(ctx context.Context, o Outbound) (wire.Message, w
 		case conditionFailed(reasons, pos.inbox):
 			return wire.Message{}, wire.ThreadItem{}, fmt.Errorf("inbox %s: %w", inbox, ErrNotFound)
 		case conditionFailed(reasons, pos.message):
-			return wire.Message{}, wire.ThreadItem{}, fmt.Errorf("store: message %s is already in %s: %w", msg.MessageID, inbox, ErrConflict)
+			return s.recordSelfDelivered(ctx, o, msg)
 		case conditionFailed(reasons, pos.thread), isTransactionConflict(reasons):
 			continue
 		default:
@@ -360,4 +362,80 @@ func (it *messageItem) fillStatus() {
 		it.Status = string(it.Delivery.Status)
 		it.Message.Delivery = deliveryRecipients(*it.Delivery, it.CreatedAt)
 	}
+}
+
+// recordSelfDelivered records a send whose message the inbox already holds: mail the inbox
+// sent to itself (to, cc or bcc), which the local delivery stored as received before the send
+// was recorded. The received copy becomes the sent one too: it gains the send's labels, SES id
+// and delivery lifecycle, its thread gains the labels and sent_timestamp, and the SES# item,
+// message.sent event and idempotency record are written, in one transaction.
+func (s *Store) recordSelfDelivered(ctx context.Context, o Outbound, sent wire.Message) (wire.Message, wire.ThreadItem, error) {
+	inbox := o.Inbox.InboxID
+	for attempt := range deliveryAttempts {
+		if attempt > 0 {
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return wire.Message{}, wire.ThreadItem{}, err
+			}
+		}
+		var it messageItem
+		if err := s.getItem(ctx, inboxPK(inbox), messageSK(sent.MessageID), &it); err != nil {
+			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		var th threadItem
+		if err := s.getItem(ctx, threadPK(it.ThreadID), skThread, &th); err != nil {
+			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		prevUpdated := it.UpdatedAt
+		it.Labels = LabelChange{Add: sent.Labels}.apply(it.Labels)
+		it.SESMessageID, it.Delivery, it.UpdatedAt = o.SESMessageID, &o.Delivery, wire.UTC(s.now())
+		if !it.UpdatedAt.After(prevUpdated) {
+			it.UpdatedAt = prevUpdated.Add(time.Millisecond)
+		}
+		th.Labels = LabelChange{Add: sent.Labels}.apply(th.Labels)
+		ts := wire.UTC(it.Timestamp)
+		if th.SentTimestamp == nil || th.SentTimestamp.Before(ts) {
+			th.SentTimestamp = &ts
+		}
+		th.UpdatedAt = it.UpdatedAt
+		version := th.Version
+		th.Version++
+		msgAV, err := marshal(it)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		thAV, err := marshal(th)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		prevAV, err := attributevalue.Marshal(prevUpdated)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		tx := []types.TransactWriteItem{
+			{Put: &types.Put{TableName: aws.String(s.table), Item: msgAV, ConditionExpression: aws.String("updated_at = :u"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":u": prevAV}}},
+			{Put: &types.Put{TableName: aws.String(s.table), Item: thAV, ConditionExpression: aws.String("version = :v"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(version)}}}},
+		}
+		// The SES item, event and idempotency record, as for any send.
+		o.Message = it.Message
+		_, rest, _, err := s.outboundTransaction(o, it.Message, messageItem{}, &th)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		tx = append(tx, rest[4:]...) // after message, thread, inbox check and MID
+		_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: tx})
+		reasons := cancelReasons(err)
+		switch {
+		case err == nil:
+			it.fillStatus()
+			normalizeMessage(&it.Message)
+			return it.Message, th.ThreadItem, nil
+		case slices.Contains(reasons, "ConditionalCheckFailed"), isTransactionConflict(reasons):
+			continue
+		default:
+			return wire.Message{}, wire.ThreadItem{}, fmt.Errorf("store: record sent message %s in %s: %w", sent.MessageID, inbox, err)
+		}
+	}
+	return wire.Message{}, wire.ThreadItem{}, fmt.Errorf("store: record sent message %s: %w", sent.MessageID, ErrConflict)
 }

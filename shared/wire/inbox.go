@@ -32,6 +32,9 @@ type Inbox struct {
 	Metadata    map[string]any `json:"metadata,omitempty"`
 	UpdatedAt   time.Time      `json:"updated_at"`
 	CreatedAt   time.Time      `json:"created_at"`
+	// Delivery is how the inbox's sends leave Pigeon, DeliveryEmail or DeliveryDryRun
+	// (Pigeon's addition, REST only; "" in an inbox stored without one means email).
+	Delivery string `json:"delivery,omitempty"`
 }
 
 // CreateInboxRequest is the body of POST /v0/inboxes (the body may be absent).
@@ -41,6 +44,7 @@ type CreateInboxRequest struct {
 	DisplayName string         `json:"display_name,omitempty"`
 	ClientID    string         `json:"client_id,omitempty"`
 	Metadata    map[string]any `json:"metadata,omitempty"`
+	Delivery    string         `json:"delivery,omitempty"` // as Inbox.Delivery; default email
 }
 
 // ListInboxesResponse is a page of inboxes, newest first.

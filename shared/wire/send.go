@@ -86,6 +86,10 @@ type SendMessageRequest struct {
 	Attachments []SendAttachment  `json:"attachments,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	TrackOpens  *bool             `json:"track_opens,omitempty"`
+	// Delivery overrides the inbox's delivery mode for this send (Pigeon's addition):
+	// DeliveryEmail or DeliveryDryRun. The TypeScript SDK strips keys it does not know from
+	// request bodies, so SDK users set the mode on the inbox instead.
+	Delivery string `json:"delivery,omitempty"`
 }
 
 // SendMessageResponse is the answer of every send route.

@@ -29,13 +29,14 @@ type Servers struct {
 	DynamoDBURL string // http://127.0.0.1:port
 	S3URL       string // http://127.0.0.1:port
 	servers     []*http.Server
+	stream      *Stream
 }
 
 // Start starts both servers on free loopback ports.
 func Start() (*Servers, error) {
-	s := &Servers{}
+	s := &Servers{stream: newStream()}
 	var err error
-	if s.DynamoDBURL, err = s.serve(minidyn.NewServer()); err != nil {
+	if s.DynamoDBURL, err = s.serve(s.stream.wrap(minidyn.NewServer())); err != nil {
 		return nil, err
 	}
 	fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
@@ -59,6 +60,13 @@ func (s *Servers) serve(h http.Handler) (string, error) {
 		}
 	}()
 	return "http://" + ln.Addr().String(), nil
+}
+
+// Stream starts recording the DynamoDB server's event items as stream records and returns
+// the stream to read them from.
+func (s *Servers) Stream() *Stream {
+	s.stream.enabled.Store(true)
+	return s.stream
 }
 
 // Close stops both servers.

@@ -19,7 +19,13 @@
 // bodies with the X-Amzn-ErrorType header, so the SDK decodes them to its typed errors
 // (*types.BadRequestException, *types.MessageRejected, …).
 //
-// It publishes no SES events (Send, Delivery, Bounce); the delivery lifecycle adds them.
+// After a successful SendEmail it publishes, through Publish, the SES event notifications SES
+// would publish through a configuration set's SNS topic, in the SNS and SES JSON shapes AWS
+// uses (sesevents.Simulate): Send, then per recipient Delivery or Bounce, then Complaints, by
+// the rules of SES's mailbox simulator (success@, bounce@, suppressionlist@, complaint@ and
+// ooto@simulator.amazonses.com, labels allowed); any other recipient, local ones included, is
+// delivered. As if the configuration set were the sending identity's default, every accepted
+// message publishes, whether or not the call names one (mail.tags carries it when it does).
 package sesemu
 
 import (
@@ -38,7 +44,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/pigeon-mail/pigeon/shared/ses"
+	"github.com/pigeon-mail/pigeon/shared/sesevents"
 )
 
 // Server is the emulated SES v2 endpoint. Set the fields before serving; the zero value works
@@ -53,16 +62,25 @@ type Server struct {
 	Deliver func(ctx context.Context, from string, rcpts []string, raw []byte, sesID string) error
 	// IsLocal reports whether a recipient is delivered by Deliver into a local inbox. Mail with
 	// any other recipient is kept in the outbox for inspection. Nil: no recipient is local.
-	IsLocal        func(address string) bool
-	MaxMessageSize int          // bytes after base64; default ses.MaxMessageSize (40 MB)
-	OutboxLimit    int          // messages kept, oldest dropped first; default 1000
-	Log            *slog.Logger // default slog.Default()
+	IsLocal func(address string) bool
+	// Publish receives the SES event notifications of every accepted message, each wrapped in
+	// the SNS-to-Lambda event SNS would deliver (the local stack passes them to the sesevents
+	// handler). Like SES, it runs after SendEmail has answered: from a goroutine, PublishDelay
+	// later, one message's notifications in order. Nil: nothing is published.
+	Publish        func(ctx context.Context, ev events.SNSEvent)
+	PublishDelay   time.Duration   // default 50 ms
+	Topic          sesevents.Topic // the topic and account notifications name; Region defaults to Region
+	MaxMessageSize int             // bytes after base64; default ses.MaxMessageSize (40 MB)
+	OutboxLimit    int             // messages kept, oldest dropped first; default 1000
+	Log            *slog.Logger    // default slog.Default()
 
 	once   sync.Once
 	mux    *http.ServeMux
 	mu     sync.Mutex
 	outbox []OutboxMessage
 	failAs []failure
+	// publishing counts the messages whose notifications are still to be published.
+	publishing sync.WaitGroup
 }
 
 // OutboxMessage is a message kept for recipients outside the local stack.
@@ -220,7 +238,8 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	id := newMessageID(time.Now())
+	accepted := time.Now()
+	id := newMessageID(accepted)
 	final := ses.ReplaceMessageID(raw, ses.MessageIDHeader(id, s.Region))
 	if s.Deliver != nil {
 		if err := s.Deliver(r.Context(), from, rcpts, final, id); err != nil {
@@ -240,10 +259,42 @@ func (s *Server) sendEmail(w http.ResponseWriter, r *http.Request) {
 			ConfigurationSet: req.ConfigurationSetName, Tags: tags, Raw: final,
 		})
 	}
+	// The mail object shows the headers as submitted (with the sender's Message-ID).
+	s.publish(sesevents.Mail{
+		SESMessageID: id, Source: from, Destination: rcpts, Raw: raw, Tags: tags,
+		ConfigurationSet: req.ConfigurationSetName, Timestamp: accepted.UTC(),
+	})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-Requestid", newRequestID())
 	json.NewEncoder(w).Encode(map[string]string{"MessageId": id})
 }
+
+// publish hands the notifications of an accepted message to Publish, PublishDelay from now.
+func (s *Server) publish(m sesevents.Mail) {
+	if s.Publish == nil {
+		return
+	}
+	topic := s.Topic
+	if topic.Region == "" {
+		topic.Region = s.Region
+	}
+	evs := sesevents.Simulate(m, topic)
+	delay := s.PublishDelay
+	if delay <= 0 {
+		delay = 50 * time.Millisecond
+	}
+	s.publishing.Add(1)
+	go func() {
+		defer s.publishing.Done()
+		time.Sleep(delay)
+		for _, ev := range evs {
+			s.Publish(context.Background(), ev)
+		}
+	}()
+}
+
+// Wait blocks until the notifications of every message accepted so far have been published.
+func (s *Server) Wait() { s.publishing.Wait() }
 
 func (s *Server) nextFailure() (failure, bool) {
 	s.mu.Lock()

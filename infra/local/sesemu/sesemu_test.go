@@ -16,11 +16,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/pigeon-mail/pigeon/shared/delivery"
 )
 
 // newClient is the real SES v2 client pointed at url, with retries off so each call is one request.
@@ -313,4 +316,84 @@ func rawInput(raw string, to ...string) *sesv2.SendEmailInput {
 func isA[T error](err error) bool {
 	var target T
 	return errors.As(err, &target)
+}
+
+// After SendEmail answers, the notifications SES would publish arrive through Publish: Send,
+// then each recipient's outcome by the mailbox simulator's rules, local recipients delivered.
+func TestSendEmailPublishesEvents(t *testing.T) {
+	var (
+		mu        sync.Mutex
+		published []string
+		answered  bool
+		early     bool
+	)
+	emu := &Server{
+		Region:  "eu-west-1",
+		IsLocal: func(a string) bool { return strings.HasSuffix(a, "@pigeon.local") },
+		Publish: func(ctx context.Context, ev events.SNSEvent) {
+			mu.Lock()
+			defer mu.Unlock()
+			early = early || !answered
+			r := ev.Records[0]
+			id, n, err := delivery.ParseSESEvent([]byte(r.SNS.Message), r.SNS.MessageID)
+			if err != nil || r.EventSource != "aws:sns" || !strings.Contains(r.SNS.TopicArn, ":eu-west-1:") {
+				t.Errorf("published %+v: %v", r, err)
+			}
+			var mail struct {
+				Mail struct {
+					Tags          map[string][]string
+					CommonHeaders struct{ MessageID string }
+				}
+			}
+			_ = json.Unmarshal([]byte(r.SNS.Message), &mail)
+			if mail.Mail.Tags["pigeon_inbox"][0] != "agent_pigeon_local" || mail.Mail.Tags["ses:configuration-set"][0] != "pigeon" ||
+				mail.Mail.CommonHeaders.MessageID != "<composed-by-pigeon@pigeon.local>" {
+				t.Errorf("mail object %+v", mail.Mail)
+			}
+			published = append(published, fmt.Sprintf("%s %s %s/%s %v", id[:4], n.Kind, n.Type, n.SubType, n.Recipients))
+		},
+	}
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	c := newClient(srv.URL, "eu-west-1")
+	rcpts := []string{"carol@pigeon.local", "bounce+x@simulator.amazonses.com", "complaint@simulator.amazonses.com", "success@simulator.amazonses.com"}
+	_, err := c.SendEmail(context.Background(), &sesv2.SendEmailInput{
+		FromEmailAddress:     aws.String("agent@pigeon.local"),
+		Destination:          &types.Destination{ToAddresses: rcpts},
+		Content:              &types.EmailContent{Raw: &types.RawMessage{Data: []byte(testRaw)}},
+		ConfigurationSetName: aws.String("pigeon"),
+		EmailTags:            []types.MessageTag{{Name: aws.String("pigeon_inbox"), Value: aws.String("agent_pigeon_local")}},
+	})
+	mu.Lock()
+	answered = true
+	mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu.Wait()
+	want := []string{
+		"0100 Send / []",
+		"0100 Delivery / [carol@pigeon.local]",
+		"0100 Bounce Permanent/General [bounce+x@simulator.amazonses.com]",
+		"0100 Delivery / [complaint@simulator.amazonses.com]",
+		"0100 Delivery / [success@simulator.amazonses.com]",
+		"0100 Complaint abuse/ [complaint@simulator.amazonses.com]",
+	}
+	if !slices.Equal(published, want) {
+		t.Errorf("published\n got %q\nwant %q", published, want)
+	}
+	if early {
+		t.Error("notifications were published before SendEmail answered")
+	}
+
+	// A refused call publishes nothing.
+	published = nil
+	emu.FailNext(1, "MessageRejected", "no")
+	if _, err := sendRaw(t, c, testRaw, "success@simulator.amazonses.com"); err == nil {
+		t.Fatal("FailNext ignored")
+	}
+	emu.Wait()
+	if len(published) != 0 {
+		t.Errorf("a refused send published %q", published)
+	}
 }

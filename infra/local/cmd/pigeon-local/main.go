@@ -1,5 +1,5 @@
 // Command pigeon-local runs the whole of Pigeon on this machine (`make dev`): embedded DynamoDB
-// and S3, SMTP in, the REST API out. Settings come from the environment (see package local);
+// and S3, SMTP in, the REST and WebSocket APIs out. Settings come from the environment (see package local);
 // SIGINT or SIGTERM stops it cleanly.
 package main
 
@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/pigeon-mail/pigeon/infra/local"
@@ -38,6 +39,7 @@ func run(out io.Writer) error {
 
 	fmt.Fprintf(out, "Pigeon is running (domain %s).\n", st.Config.DefaultDomain())
 	fmt.Fprintf(out, "  REST API   %s   (SDK base URL; routes under /v0)\n", st.RESTURL)
+	fmt.Fprintf(out, "  WebSocket  %s?api_key=…   (SDK environment.websockets: %s)\n", st.WebSocketURL, strings.TrimSuffix(st.WebSocketURL, "/v0"))
 	fmt.Fprintf(out, "  SMTP       %s\n", st.SMTPAddr)
 	fmt.Fprintf(out, "  SES v2     %s   (sends; mail to other domains: GET %s)\n", st.SESEndpoint, st.OutboxURL)
 	fmt.Fprintf(out, "  API key    %s\n", st.APIKey)
