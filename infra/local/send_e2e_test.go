@@ -386,8 +386,9 @@ func TestMessageAndThreadLabels(t *testing.T) {
 	if threads.Count != 2 {
 		t.Errorf("include_trash lists %d threads", threads.Count)
 	}
-	// Permanent delete: the thread and its messages are gone.
-	c.ok("DELETE", "/v0/inboxes/"+a+"/threads/"+s1.ThreadID+"?permanent=true", nil, nil)
+	// A second DELETE of a thread in trash deletes it for good (the SDKs send no permanent
+	// flag): the thread and its messages are gone.
+	c.ok("DELETE", "/v0/inboxes/"+a+"/threads/"+s1.ThreadID, nil, nil)
 	c.fails("GET", "/v0/inboxes/"+a+"/threads/"+s1.ThreadID, nil, nil, 404, "NotFoundError")
 	c.fails("GET", msgs+url.PathEscape(s1.MessageID), nil, nil, 404, "NotFoundError")
 
@@ -399,6 +400,9 @@ func TestMessageAndThreadLabels(t *testing.T) {
 	if th := c.thread(b, r1.ThreadID); th.MessageCount != 1 || th.Subject != "Re: one" || th.LastMessageID == r1.MessageID {
 		t.Errorf("B's thread after delete: %+v", th.ThreadItem)
 	}
+	// permanent=true deletes at once, from outside the trash too.
+	c.ok("DELETE", "/v0/inboxes/"+b+"/threads/"+r1.ThreadID+"?permanent=true", nil, nil)
+	c.fails("GET", "/v0/inboxes/"+b+"/threads/"+r1.ThreadID, nil, nil, 404, "NotFoundError")
 }
 
 func TestSendToSelf(t *testing.T) {

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/outbound"
@@ -193,8 +195,10 @@ func (s *server) updateThread(w http.ResponseWriter, r *http.Request, p auth.Pri
 	return ok(w, wire.UpdateThreadResponse{ThreadID: t.ThreadID, Labels: wire.NonNil(labels)})
 }
 
-// deleteThread moves a thread to trash (label trash on every message); with permanent=true it
-// deletes the thread and its messages for good.
+// deleteThread moves a thread to trash (label trash on every message); with permanent=true,
+// or when every message of the thread is already in trash, it deletes the thread and its
+// messages for good. The second rule is how the official SDKs, whose threads.delete sends no
+// query parameters, empty the trash: delete once to trash, delete again to destroy.
 func (s *server) deleteThread(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	sc, err := s.listScope(r, p)
 	if err != nil {
@@ -208,6 +212,11 @@ func (s *server) deleteThread(w http.ResponseWriter, r *http.Request, p auth.Pri
 	if err != nil {
 		return err
 	}
+	if !permanent && slices.Contains(t.Labels, wire.LabelTrash) {
+		if permanent, err = s.allTrashed(r.Context(), t.ThreadID); err != nil {
+			return err
+		}
+	}
 	if permanent {
 		err = s.st.DeleteThread(r.Context(), t.ThreadID)
 	} else {
@@ -220,4 +229,24 @@ func (s *server) deleteThread(w http.ResponseWriter, r *http.Request, p auth.Pri
 		return err
 	}
 	return noContent(w)
+}
+
+// allTrashed reports whether every message of the thread carries the trash label.
+func (s *server) allTrashed(ctx context.Context, threadID string) (bool, error) {
+	pg := store.Page{Limit: store.MaxLimit}
+	for {
+		msgs, next, err := s.st.ThreadMessages(ctx, threadID, pg)
+		if err != nil {
+			return false, err
+		}
+		for _, m := range msgs {
+			if !slices.Contains(m.Labels, wire.LabelTrash) {
+				return false, nil
+			}
+		}
+		if next == "" {
+			return true, nil
+		}
+		pg.Token = next
+	}
 }
