@@ -81,6 +81,7 @@ localstack-deploy: build
 ## bench: Go benchmarks (parser, inbound, send path) and the load tools
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./infra/local/cmd/pigeon-load
 
 clean:
 	rm -rf $(BUILD) cdk.out

@@ -11,8 +11,12 @@
 // through the real sesv2 client pointed at sesemu; mail for the stack's domains comes back in
 // through receiving (raw/<id> with SES's headers, then inbound), so local inboxes converse and
 // threads hold on both sides; mail for other domains is kept at GET <SES endpoint>/_local/outbox.
+// After each send sesemu publishes the SES event notifications of the configuration set (the
+// mailbox simulator's addresses behave as in SES; everyone else is delivered), which reach the
+// sesevents handler as SNS would deliver them, retried while they fail.
 //
 // Layout: stack.go starts and stops everything, settings.go reads the environment, aws.go finds
 // DynamoDB and S3, receiving.go is the SMTP side of SES, receipt.go what SES writes and
-// publishes for a message, gateway.go the REST API Gateway.
+// publishes for a message, gateway.go the REST API Gateway, lifecycle.go the way SES's event
+// notifications take to sesevents.
 package local

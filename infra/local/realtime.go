@@ -59,15 +59,15 @@ type realtimeStack struct {
 
 // Queue names, visibility and redrive as the CDK stack sets them (6 × the webhooks timeout).
 const (
-	webhookQueueName      = "pigeon-webhooks"
-	webhookDLQName        = "pigeon-webhooks-dlq"
-	webhookVisibility     = 6 * time.Minute
-	streamBatchSize       = 100
-	streamAttempts        = 5
-	webhookBatchSize      = 10
-	localStaticKeyID      = "pigeon"
-	localStaticSecretKey  = "pigeon-local-secret"
-	defaultLocalRetryRate = 1.0
+	webhookQueueName  = "pigeon-webhooks"
+	webhookDLQName    = "pigeon-webhooks-dlq"
+	webhookVisibility = 6 * time.Minute
+	streamBatchSize   = 100
+	streamAttempts    = 5
+	webhookBatchSize  = 10
+	localAccessKeyID  = "pigeon"
+	localSecretKey    = "pigeon-local-secret"
+	defaultRetryScale = 1.0
 )
 
 // frontDoor is the stack's one HTTP address doing the work of three AWS endpoints: WebSocket
@@ -101,7 +101,7 @@ func (s *Stack) frontDoor(rest http.Handler) http.Handler {
 // the stream feeding fanout. It runs once the REST address (the management endpoint) is known.
 func (s *Stack) startRealtime(set Settings) error {
 	rt := s.realtime
-	scale := defaultLocalRetryRate
+	scale := defaultRetryScale
 	if v := set.lookup("PIGEON_LOCAL_RETRY_SCALE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 {
@@ -122,7 +122,7 @@ func (s *Stack) startRealtime(set Settings) error {
 	s.Config.WebhookQueueURL, s.Config.ConnectionsEndpoint = rt.queueURL, s.RESTURL
 	s.WebSocketURL = "ws" + strings.TrimPrefix(s.RESTURL, "http") + "/v0"
 
-	creds := credentials.NewStaticCredentialsProvider(localStaticKeyID, localStaticSecretKey, "")
+	creds := credentials.NewStaticCredentialsProvider(localAccessKeyID, localSecretKey, "")
 	queue := sqs.New(sqs.Options{Region: s.Region, BaseEndpoint: aws.String(sqsURL), Credentials: creds})
 	ctx, cancel := context.WithCancel(context.Background())
 	rt.cancel = cancel

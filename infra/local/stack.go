@@ -56,6 +56,9 @@ type Stack struct {
 	realtime  *realtimeStack
 	closeOnce sync.Once
 	wg        sync.WaitGroup
+
+	// stopScheduler ends the scheduler's ticker (scheduler.go), waiting for a run in progress.
+	stopScheduler func()
 }
 
 // Start brings the stack up: storage, table and bucket, the bootstrap key, then the SMTP and
@@ -135,6 +138,9 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 		DryRun: &sesevents.DryRun{Handler: lifecycle, Topic: s.sesEventsTopic(), ConfigurationSet: cfg.ConfigurationSet},
 	}
 	api := apigw.Handler(httpapi.New(httpapi.Deps{Store: s.Store, Blobs: s.Blobs, Config: cfg, Outbound: out, Now: time.Now, Log: log.With("function", "api")}))
+	if err := s.startScheduler(set, out); err != nil {
+		return nil, err
+	}
 	s.smtpSrv = receiving.NewSMTPServer("inbound-smtp." + s.Region + ".amazonaws.com")
 	smtpLn, err := net.Listen("tcp", set.SMTPAddr)
 	if err != nil {
@@ -231,6 +237,9 @@ func (s *Stack) serve(run func() error, closed error) {
 // then the embedded servers. It is safe to call more than once.
 func (s *Stack) Close() {
 	s.closeOnce.Do(func() {
+		if s.stopScheduler != nil {
+			s.stopScheduler() // before the servers its sends go through
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		s.stopRealtime(ctx)

@@ -184,6 +184,7 @@ func TestDraftSend(t *testing.T) {
 	if resp.status != 200 {
 		t.Fatalf("forward send = %d %s", resp.status, resp.body)
 	}
+	sent, msg = wire.SendMessageResponse{}, wire.Message{}
 	resp.decode(t, &sent)
 	e.ok("GET", base+"/messages/"+pathEscape(sent.MessageID), nil, &msg)
 	if !strings.Contains(msg.Text, "FYI") || !strings.Contains(msg.Text, "hello") || len(msg.Attachments) != 1 || msg.Subject != "Fwd: Hello" {
@@ -200,6 +201,7 @@ func TestDraftSend(t *testing.T) {
 	if resp.status != 200 {
 		t.Fatalf("plain send = %d %s", resp.status, resp.body)
 	}
+	sent, msg = wire.SendMessageResponse{}, wire.Message{}
 	resp.decode(t, &sent)
 	e.ok("GET", base+"/messages/"+pathEscape(sent.MessageID), nil, &msg)
 	if sent.ThreadID == orig.ThreadID || msg.Subject != "New" || len(msg.Attachments) != 1 || msg.Attachments[0].Filename != "x.txt" {
@@ -210,9 +212,10 @@ func TestDraftSend(t *testing.T) {
 	var empty wire.Draft
 	e.ok("POST", base+"/drafts", map[string]any{"subject": "nobody"}, &empty)
 	e.wantError(send(empty.DraftID, "", nil), 400, "ValidationError")
-	e.ok("GET", base+"/drafts/"+empty.DraftID, nil, &empty)
-	if empty.SendStatus != "" {
-		t.Fatalf("after a failed send = %+v", empty)
+	var kept wire.Draft
+	e.ok("GET", base+"/drafts/"+empty.DraftID, nil, &kept)
+	if kept.SendStatus != "" || kept.Subject != "nobody" {
+		t.Fatalf("after a failed send = %+v", kept)
 	}
 	e.wantError(send(empty.DraftID, "", map[string]any{"add_labels": []string{"sent"}}), 400, "ValidationError")
 

@@ -32,7 +32,6 @@ func stripMboxFrom(raw []byte) ([]byte, bool) {
 // line (mail that forgot the separator). An entity whose first line is not a field has no
 // header: all of it is body, as for a MIME part that starts without one.
 func readHeader(raw []byte) (h header, body []byte, problems []string) {
-	var kept [][]byte
 	pos, firstBad := 0, -1
 	sawField, sawBlank := false, false
 	var dropped [][]byte
@@ -42,20 +41,16 @@ func readHeader(raw []byte) (h header, body []byte, problems []string) {
 		if end >= 0 {
 			next = pos + end + 1
 		}
-		line := raw[pos:next]
-		content := trimLineEnd(line)
+		content := trimLineEnd(raw[pos:next])
 		switch {
 		case len(content) == 0:
 			sawBlank = true
 		case content[0] == ' ' || content[0] == '\t':
-			if sawField {
-				kept = append(kept, line)
-			} else {
+			if !sawField {
 				dropped = append(dropped, content)
 			}
 		case isFieldLine(content):
 			sawField = true
-			kept = append(kept, line)
 		default:
 			if !sawField {
 				return header{}, raw, nil
@@ -71,10 +66,14 @@ func readHeader(raw []byte) (h header, body []byte, problems []string) {
 		}
 	}
 	body = raw[pos:]
+	if sawBlank && len(dropped) == 0 {
+		// The common case: the block is read as it is, blank line included.
+		return readHeaderBlock(raw[:pos]), body, nil
+	}
+	var kept [][]byte
 	if !sawBlank && firstBad >= 0 {
 		// No separator: the body began at the first line that was not a field.
 		body = raw[firstBad:]
-		kept = kept[:0]
 		for p := 0; p < firstBad; {
 			end := bytes.IndexByte(raw[p:firstBad], '\n')
 			if end < 0 {
@@ -86,15 +85,33 @@ func readHeader(raw []byte) (h header, body []byte, problems []string) {
 		}
 		dropped = nil
 		problems = append(problems, "header not followed by an empty line: body starts at the first non-header line")
+	} else {
+		kept = keptLines(raw[:pos])
 	}
 	for _, d := range dropped {
 		problems = append(problems, "header: dropped malformed line "+quoteShort(string(d)))
 	}
-	if sawBlank && len(dropped) == 0 {
-		// The common case: go-message reads the block as it is, blank line included.
-		return readHeaderBlock(raw[:pos]), body, problems
-	}
 	return readFields(kept), body, problems
+}
+
+// keptLines returns the lines of a header block that screening keeps: the field lines and the
+// continuation lines after the first field.
+func keptLines(block []byte) (kept [][]byte) {
+	sawField := false
+	for line := range bytes.Lines(block) {
+		content := trimLineEnd(line)
+		switch {
+		case len(content) == 0:
+		case content[0] == ' ' || content[0] == '\t':
+			if sawField {
+				kept = append(kept, line)
+			}
+		case isFieldLine(content):
+			sawField = true
+			kept = append(kept, line)
+		}
+	}
+	return kept
 }
 
 // header is a header block: its fields in order, not yet unfolded.
@@ -175,7 +192,7 @@ func trimFoldedLine(l []byte) []byte {
 // stops where go-message's ReadHeader would fail (screening leaves nothing of the kind), keeping
 // the fields before, and skips fields with an empty name as ReadHeader does.
 func readHeaderBlock(block []byte) header {
-	h := header{fields: make([]headerField, 0, 1+bytes.Count(block, []byte("\n:"))/2+8)}
+	h := header{fields: make([]headerField, 0, 1+bytes.Count(block, []byte("\n")))}
 	start := -1 // where the current field begins
 	pos := 0
 	add := func(f []byte) bool {

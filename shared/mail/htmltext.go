@@ -296,6 +296,9 @@ func indexEndTagOpen(s string) int {
 
 // rawTextElementAt returns the raw-text element whose name starts s[i:], or "".
 func rawTextElementAt(s string, i int) string {
+	if i >= len(s) || s[i]|0x20 != 't' && s[i]|0x20 != 's' {
+		return "" // the quick answer for nearly every tag
+	}
 	for _, name := range rawTextElements {
 		end := i + len(name)
 		if end <= len(s) && strings.EqualFold(s[i:end], name) && (end == len(s) || strings.IndexByte(" \t\r\n/>", s[end]) >= 0) {

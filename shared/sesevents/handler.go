@@ -26,9 +26,12 @@ const InboxTag = "pigeon_inbox"
 
 // RecordGrace is how long after SES accepted a Pigeon message a notification may find no
 // record of it: SES can publish Send, and even Delivery, before the send path has stored the
-// message (it records after SendEmail returns). Within it Handler fails, so that the
-// invocation is retried; after it, or for mail without InboxTag, the notification is skipped.
-const RecordGrace = 15 * time.Minute
+// message (it records right after SendEmail returns, within the API's 29 s). Within it Handler
+// fails, so that the invocation is retried (Lambda retries about 1 and 3 minutes later, and
+// the first retry finds the message); after it, or for mail without InboxTag, the
+// notification is skipped. It is short so that a message deleted right after it was sent
+// (its SES-id item goes with it) is skipped by the last retry rather than dead-lettered.
+const RecordGrace = 2 * time.Minute
 
 // Handler applies SES event notifications to sent messages.
 type Handler struct {

@@ -40,7 +40,10 @@
 //     verdicts, and body_key when the bodies (text, html, extracted_*) total more than
 //     InlineBodyLimit and live in S3 as one JSON object instead of in the item; a sent
 //     message also ses_message_id and delivery (its delivery.State, whose status read paths
-//     copy into the REST-only status field; the stored item never holds status itself);
+//     copy into the REST-only status field, and its recipients into the REST-only delivery
+//     list; the stored item never holds status itself, and the status filter reads
+//     delivery.status), and delivery_version, the optimistic-concurrency counter of
+//     lifecycle changes (lifecycle.go);
 //   - thread: version, incremented by every write and required unchanged by the next
 //     (optimistic concurrency between deliveries to one thread); its GSI sort keys are
 //     rewritten with each message, so threads list by last activity;

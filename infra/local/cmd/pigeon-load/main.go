@@ -24,7 +24,6 @@ import (
 	"net/smtp"
 	"net/url"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,13 +43,7 @@ func main() {
 	messages := flag.Int("messages", 50, "messages per round")
 	inboxes := flag.Int("inboxes", 10, "inboxes the messages are spread over")
 	drain := flag.Duration("drain", 15*time.Second, "how long to wait for the last frames of a round")
-	prof := flag.String("cpuprofile", "", "")
 	flag.Parse()
-	if *prof != "" {
-		f, _ := os.Create(*prof)
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
 	var counts []int
 	for _, c := range strings.Split(*clients, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
@@ -62,6 +55,7 @@ func main() {
 	}
 	if err := run(counts, *rate, *messages, *inboxes, *drain); err != nil {
 		fmt.Fprintln(os.Stderr, "pigeon-load:", err)
+		os.Exit(1)
 	}
 }
 
