@@ -137,9 +137,6 @@ func (h header) Get(key string) string {
 	return ""
 }
 
-// Len returns the number of fields.
-func (h header) Len() int { return len(h.fields) }
-
 func equalFoldASCII(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
