@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -394,5 +395,22 @@ func TestReceiveBlockList(t *testing.T) {
 	if len(msgs) != 1 || slices.Contains(msgs[0].Labels, wire.LabelBlocked) ||
 		len(evs) != 1 || evs[0].EventType != wire.EventMessageReceived {
 		t.Fatalf("other inbox: messages %+v, events %+v", msgs, evs)
+	}
+}
+
+func TestArrivalTime(t *testing.T) {
+	received := time.Date(2026, 11, 23, 12, 0, 9, 160e6, time.UTC)
+	cases := []struct {
+		date, want time.Time
+	}{
+		{received.Truncate(time.Second), received},                       // same second: the precise receipt
+		{received.Add(-1500 * time.Millisecond), received},               // SES hop within the bound
+		{received.Add(-5 * time.Second), received.Add(-5 * time.Second)}, // older Date: the sender's clock
+		{received.Add(3 * time.Second), received.Add(3 * time.Second)},   // Date after receipt: kept
+	}
+	for _, c := range cases {
+		if got := arrivalTime(c.date, received); !got.Equal(c.want) {
+			t.Errorf("arrivalTime(%v) = %v, want %v", c.date, got, c.want)
+		}
 	}
 }

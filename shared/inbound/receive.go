@@ -10,6 +10,7 @@ import (
 
 	"github.com/pigeon-mail/pigeon/shared/mail"
 	"github.com/pigeon-mail/pigeon/shared/store"
+	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
 // MaxHeaderRecipients bounds the inbox lookups for mail without an envelope (imports): SES
@@ -40,6 +41,7 @@ func (h *Handler) Receive(ctx context.Context, r Receipt) error {
 	if err != nil {
 		return err
 	}
+	parsed.Timestamp = arrivalTime(parsed.Timestamp, r.ReceivedAt)
 	if len(parsed.Problems) > 0 {
 		log.Info("inbound: mail parsed with problems", "problems", parsed.Problems)
 	}
@@ -183,3 +185,18 @@ func addrSpec(a string) string {
 	}
 	return a
 }
+
+// arrivalTime refines a message's timestamp. The Date header has whole seconds; when it agrees
+// with the receipt time (Date at most maxDateLead before it), the receipt time is the same
+// instant measured more precisely, and using it keeps a conversation in order when a reply
+// arrives within the second of the message it answers (whose sent copy has milliseconds).
+func arrivalTime(date, received time.Time) time.Time {
+	if lead := received.Sub(date); lead >= 0 && lead < maxDateLead {
+		return wire.UTC(received)
+	}
+	return date
+}
+
+// maxDateLead is how far a Date header may precede the receipt and still be taken as the
+// same instant: under two seconds covers the header's rounding and the hop through SES.
+const maxDateLead = 2 * time.Second

@@ -61,9 +61,7 @@ type Result struct {
 // *TooLargeError, *BlockedError, store.ErrSendInProgress, SES's *ses.Error (throttled,
 // rejected), *UnsentError (recorded as failed), store.ErrNotFound (the inbox went away).
 func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request) (Result, error) {
-	// The Date header has whole seconds, and a recipient's copy takes its timestamp from it:
-	// the sent copy uses the same second, so both sides of a conversation agree.
-	now := s.now().UTC().Truncate(time.Second)
+	now := wire.UTC(s.now())
 	p, err := newPlan(inbox, req, now)
 	if err != nil {
 		return Result{}, err
