@@ -54,7 +54,8 @@ type matrixRow struct {
 	podOnOrg   int
 	inboxOnOrg int
 	inboxOnPod int
-	alsoOK     int // a status that counts as allowed besides 2xx
+	alsoOK     int  // a status that counts as allowed besides 2xx
+	consumes   bool // a success uses the target up (as DELETE does): each allowed call gets fresh fixtures
 }
 
 var routeMatrix = []matrixRow{
@@ -149,6 +150,21 @@ var routeMatrix = []matrixRow{
 	{pattern: "GET /v0/inboxes/{inbox_id}/webhooks/{webhook_id}/headers"},
 	{pattern: "PATCH /v0/inboxes/{inbox_id}/webhooks/{webhook_id}/headers", body: webhookHeaders},
 
+	// Drafts: reads at the three scopes, changes at inbox scope; a send consumes the draft.
+	{pattern: "GET /v0/inboxes/{inbox_id}/drafts"},
+	{pattern: "GET /v0/inboxes/{inbox_id}/drafts/{draft_id}"},
+	{pattern: "GET /v0/inboxes/{inbox_id}/drafts/{draft_id}/attachments/{attachment_id}"},
+	{pattern: "GET /v0/pods/{pod_id}/drafts"},
+	{pattern: "GET /v0/pods/{pod_id}/drafts/{draft_id}"},
+	{pattern: "GET /v0/pods/{pod_id}/drafts/{draft_id}/attachments/{attachment_id}"},
+	{pattern: "GET /v0/drafts"},
+	{pattern: "GET /v0/drafts/{draft_id}"},
+	{pattern: "GET /v0/drafts/{draft_id}/attachments/{attachment_id}"},
+	{pattern: "POST /v0/inboxes/{inbox_id}/drafts", body: map[string]any{"text": "t"}},
+	{pattern: "PATCH /v0/inboxes/{inbox_id}/drafts/{draft_id}", body: map[string]any{"text": "t2"}},
+	{pattern: "DELETE /v0/inboxes/{inbox_id}/drafts/{draft_id}"},
+	{pattern: "POST /v0/inboxes/{inbox_id}/drafts/{draft_id}/send", body: map[string]any{}, consumes: true},
+
 	{pattern: "GET /v0/lists/{direction}/{type}", podOnOrg: 403, inboxOnOrg: 403},
 	{pattern: "POST /v0/lists/{direction}/{type}", body: map[string]any{"entry": "new.example"}, podOnOrg: 403, inboxOnOrg: 403},
 	{pattern: "GET /v0/lists/{direction}/{type}/{entry}", podOnOrg: 403, inboxOnOrg: 403},
@@ -172,7 +188,7 @@ var (
 func (row matrixRow) targets() []place {
 	has := func(w string) bool { return strings.Contains(row.pattern, "{"+w+"}") }
 	switch {
-	case has("inbox_id"), has("thread_id"):
+	case has("inbox_id"), has("thread_id"), has("draft_id") && !has("pod_id"):
 		return []place{atA1, atA2, atB1, atGhost}
 	case has("webhook_id") && has("pod_id"):
 		return []place{atPodA, atPodB, atGhost}
@@ -225,6 +241,7 @@ type matrixFixtures struct {
 	msg        map[place]wire.Message
 	key        map[place]string
 	webhook    map[place]string
+	draft      map[place]string
 	callers    map[string]string
 }
 
@@ -233,7 +250,7 @@ const matrixEntry = "blocked.example"
 func newMatrixEnv(t *testing.T) (*env, *matrixFixtures) {
 	e := newEnv(t)
 	ctx := context.Background()
-	f := &matrixFixtures{inbox: map[place]string{}, msg: map[place]wire.Message{}, key: map[place]string{}, webhook: map[place]string{}}
+	f := &matrixFixtures{inbox: map[place]string{}, msg: map[place]wire.Message{}, key: map[place]string{}, webhook: map[place]string{}, draft: map[place]string{}}
 	f.podA, f.podB = e.createPod("A").PodID, e.createPod("B").PodID
 	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, in := range []struct {
@@ -246,6 +263,20 @@ func newMatrixEnv(t *testing.T) (*env, *matrixFixtures) {
 			Content:    []byte("attached"),
 		})
 	}
+	for _, at := range []place{atA1, atA2, atB1} {
+		in, err := e.st.GetInbox(ctx, f.inbox[at])
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, _, err := e.st.CreateDraft(ctx, in, wire.Draft{To: []string{"x@example.com"}, Text: "t"}, []mail.Attachment{{
+			Attachment: wire.Attachment{AttachmentID: "att1", Filename: "a.txt", ContentType: "text/plain"}, Content: []byte("draft"),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.draft[at] = d.DraftID
+	}
+	f.draft[atPodA], f.draft[atPodB] = f.draft[atA1], f.draft[atB1]
 	for _, at := range []place{atOrg, atPodA, atA1, atA2, atPodB, atB1} {
 		pod, inbox := f.podOf(at), f.inbox[at]
 		k, err := e.st.APIKeyByHash(ctx, auth.Hash(e.newKey(pod, inbox, nil)))
@@ -296,14 +327,14 @@ func (f *matrixFixtures) message(at place) wire.Message {
 // path fills the pattern's wildcards with the resources at a place.
 func (f *matrixFixtures) path(pattern string, at place) string {
 	_, path, _ := strings.Cut(pattern, " ")
-	inbox, msg, key, wh := f.inbox[at], f.message(at), f.key[at], f.webhook[at]
+	inbox, msg, key, wh, draft := f.inbox[at], f.message(at), f.key[at], f.webhook[at], f.draft[at]
 	if at == atGhost {
-		inbox, key, wh = "ghost@pigeon.test", "ak_ghost", "ep_ghost"
+		inbox, key, wh, draft = "ghost@pigeon.test", "ak_ghost", "ep_ghost", "drf_ghost"
 	}
 	return strings.NewReplacer(
 		"{pod_id}", f.podOf(at), "{inbox_id}", pathEscape(inbox),
 		"{message_id}", pathEscape(msg.MessageID), "{thread_id}", msg.ThreadID, "{attachment_id}", "att1",
-		"{api_key_id}", key, "{webhook_id}", wh, "{direction}", "receive", "{type}", "block", "{entry}", matrixEntry,
+		"{api_key_id}", key, "{webhook_id}", wh, "{draft_id}", draft, "{direction}", "receive", "{type}", "block", "{entry}", matrixEntry,
 	).Replace(path)
 }
 
@@ -333,7 +364,7 @@ func TestRouteMatrix(t *testing.T) {
 				for _, at := range row.targets() {
 					want := row.expect(caller, at)
 					env, fx := e, f
-					if method == "DELETE" && want == allowed {
+					if (method == "DELETE" || row.consumes) && want == allowed {
 						env, fx = newMatrixEnv(t) // a delete that works changes the fixtures
 					}
 					path := fx.path(row.pattern, at)

@@ -3,6 +3,7 @@ package mail
 import (
 	netmail "net/mail"
 	"strings"
+	"unicode/utf8"
 )
 
 // Addresses (RFC 5322 §3.4) as the wire wants them: "Name <user@domain>" or "user@domain".
@@ -102,15 +103,34 @@ func splitAddresses(s string, quotes bool) (out []string, balanced bool) {
 // formatAddress renders an address the way the wire shows it. A display name with characters
 // that would make it ambiguous to re-parse (a comma, say) is quoted.
 func formatAddress(name, addr string) string {
-	name = strings.Join(strings.Fields(name), " ")
+	if !isSpaceCollapsed(name) {
+		name = strings.Join(strings.Fields(name), " ")
+	}
 	if name == "" || name == addr {
 		return addr
 	}
 	if strings.ContainsAny(name, `,;<>@:"()[]\.`) {
-		name = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name) + `"`
+		name = `"` + quotedStringEscaper.Replace(name) + `"`
 	}
 	return name + " <" + addr + ">"
 }
+
+// isSpaceCollapsed reports whether s is ASCII with single spaces between words and none around
+// them, which strings.Join(strings.Fields(s), " ") leaves as it is.
+func isSpaceCollapsed(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r':
+			return false
+		case c == ' ' && (i == 0 || i == len(s)-1 || s[i+1] == ' '):
+			return false
+		}
+	}
+	return true
+}
+
+// quotedStringEscaper escapes a display name for a quoted-string.
+var quotedStringEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // stripComments removes RFC 5322 comments "(like this)", nesting included.
 func stripComments(s string) string {

@@ -56,8 +56,11 @@ func decodeText(b []byte, label string) (s, problem string) {
 // decodeHTMLText is decodeText for text/html: unlabeled 8-bit HTML first gets a chance to name
 // its charset in a <meta> tag (HTML's own prescan, golang.org/x/net/html/charset).
 func decodeHTMLText(b []byte, label string) (s, problem string) {
-	if normalizeCharset(label) != "" || utf8.Valid(b) {
+	if normalizeCharset(label) != "" {
 		return decodeText(b, label)
+	}
+	if utf8.Valid(b) {
+		return lfString(b), "" // what decodeText does with valid unlabeled text, without checking again
 	}
 	if _, name, _ := htmlcharset.DetermineEncoding(b, "text/html"); name != "windows-1252" {
 		return decodeText(b, name)

@@ -217,15 +217,16 @@ type draftIDItem struct {
 	InboxID string `json:"inbox_id"`
 }
 
-func (s *Store) draftIDActions(d DraftRecord, put bool) (types.TransactWriteItem, error) {
-	if !put {
-		return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(draftIDPK(d.DraftID), skDraftID)}}, nil
-	}
+func (s *Store) putDraftID(d DraftRecord) (types.TransactWriteItem, error) {
 	item, err := marshal(draftIDItem{keys: keys{PK: draftIDPK(d.DraftID), SK: skDraftID}, InboxID: d.InboxID})
 	if err != nil {
 		return types.TransactWriteItem{}, err
 	}
 	return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item}}, nil
+}
+
+func (s *Store) deleteDraftID(draftID string) types.TransactWriteItem {
+	return types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: key(draftIDPK(draftID), skDraftID)}}
 }
 
 // FindDraft reads a draft by id alone. Callers check that it is in the caller's scope.
@@ -276,11 +277,11 @@ func (s *Store) CreateDraft(ctx context.Context, inbox InboxRecord, d wire.Draft
 	prevTarget := ""
 	if d.ClientID != "" {
 		rec, target, err := s.draftByClient(ctx, inbox, d.ClientID)
-		if err != nil || rec != nil {
-			if rec != nil {
-				return *rec, false, nil
-			}
+		switch {
+		case err != nil:
 			return DraftRecord{}, false, err
+		case rec != nil:
+			return *rec, false, nil
 		}
 		prevTarget = target
 	}
@@ -305,7 +306,7 @@ func (s *Store) CreateDraft(ctx context.Context, inbox InboxRecord, d wire.Draft
 			ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(deleting)"),
 		}},
 	}
-	lookup, err := s.draftIDActions(rec, true)
+	lookup, err := s.putDraftID(rec)
 	if err != nil {
 		return DraftRecord{}, false, err
 	}
@@ -587,8 +588,7 @@ func (s *Store) DeleteDraft(ctx context.Context, inboxID, draftID string) error 
 			ConditionExpression:       aws.String("version = :v"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": numAV(it.Version)},
 		}}}
-		lookup, _ := s.draftIDActions(it.DraftRecord, false)
-		tx = append(tx, lookup)
+		tx = append(tx, s.deleteDraftID(it.DraftID))
 		if it.SendAt != nil {
 			tx = append(tx, s.deleteDue(it.DraftID, *it.SendAt))
 		}
@@ -689,8 +689,7 @@ func (s *Store) FinishDraftSend(ctx context.Context, claim DraftRecord, sent Sen
 		ConditionExpression:       aws.String("send_status = :sending AND send_key = :key"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":sending": strAV(wire.DraftSending), ":key": strAV(claim.SendKey)},
 	}}}
-	lookup, _ := s.draftIDActions(claim, false)
-	tx = append(tx, lookup)
+	tx = append(tx, s.deleteDraftID(claim.DraftID))
 	if claim.SendAt != nil {
 		tx = append(tx, s.deleteDue(claim.DraftID, *claim.SendAt))
 	}
