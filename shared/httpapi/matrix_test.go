@@ -60,6 +60,13 @@ type matrixRow struct {
 
 var routeMatrix = []matrixRow{
 	{pattern: "GET /v0/inboxes"},
+	// Searches without q answer 400 where the key may search (the scope check comes first).
+	{pattern: "GET /v0/inboxes/search", alsoOK: 400},
+	{pattern: "GET /v0/pods/{pod_id}/inboxes/search", alsoOK: 400},
+	{pattern: "GET /v0/inboxes/{inbox_id}/messages/search", alsoOK: 400},
+	{pattern: "GET /v0/inboxes/{inbox_id}/threads/search", alsoOK: 400},
+	{pattern: "GET /v0/pods/{pod_id}/threads/search", alsoOK: 400},
+	{pattern: "GET /v0/threads/search", alsoOK: 400},
 	{pattern: "POST /v0/inboxes", body: map[string]any{}, inboxOnOrg: 403},
 	{pattern: "GET /v0/inboxes/{inbox_id}"},
 	{pattern: "PATCH /v0/inboxes/{inbox_id}", body: map[string]any{"display_name": "x"}},

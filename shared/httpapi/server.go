@@ -90,6 +90,7 @@ func (s *server) routes() {
 	s.inboxEventRoutes()
 	s.apiKeyRoutes()
 	s.listRoutes()
+	s.searchRoutes()
 }
 
 // handle registers fn for pattern, requiring permission perm ("" for none).
