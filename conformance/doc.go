@@ -5,7 +5,8 @@
 //
 // Layout: conformance_test.go starts the stack and runs node; test/<resource>.test.mjs holds
 // one file per API resource; lib/ holds what those files share (the client, an SMTP sender,
-// MIME builders, type checks, and the probe that skips tests of routes not registered yet).
+// MIME builders and type checks). Every test runs against every route: none is skipped, so a
+// route that goes missing fails its tests.
 //
 // Node packages come from `npm ci` in this folder (make test runs it). Without them the test
 // skips, or fails when CI is set.

@@ -1,6 +1,6 @@
 // What every test file shares: the stack's coordinates (from the Go harness), an SDK client
-// pointed at them, the SDK-warning trap, and the probe that skips tests of routes not registered
-// yet.
+// pointed at them, the SDK-warning trap, and small helpers for errors, downloads, polling and
+// pagination.
 
 import { afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,55 +67,7 @@ export function failOnSdkWarnings() {
   });
 }
 
-/**
- * Whether the server has a route for method and path. Until a resource lands the REST API
- * answers 404 route_not_found (no pattern matches the path) or 405 method_not_allowed (the path
- * matches another method's pattern, e.g. PATCH before GET of the same message); any other
- * answer, 404 not_found for a missing resource included, means the route is registered. Probe
- * with ids that do not exist, so a registered route has nothing to change.
- */
-export async function routeRegistered(method, path) {
-  const res = await fetch(/^https?:/.test(path) ? path : env.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${env.apiKey}`, ...(method === 'GET' ? {} : { 'Content-Type': 'application/json' }) },
-    body: method === 'GET' ? undefined : '{}',
-  });
-  const body = await res.json().catch(() => ({}));
-  if (res.status === 404 && body.code === 'route_not_found') return false;
-  if (res.status === 405 && body.code === 'method_not_allowed') return false;
-  return true;
-}
-
-/**
- * Skips test context t (and returns true) when any of the routes ([method, path] pairs) is not
- * registered yet. The lead removes this once every resource has landed: a skip is not a pass.
- */
-export async function skipUnlessRegistered(t, ...routes) {
-  for (const [method, path] of routes) {
-    if (!(await routeRegistered(method, path))) {
-      t.skip(`not landed yet: ${method} ${path} is not a registered route`);
-      return true;
-    }
-  }
-  return false;
-}
-
-/**
- * Whether the WebSocket API answers at PIGEON_WS_URL/v0: until it lands, the upgrade request
- * reaches the REST API, which answers 404.
- */
-export async function websocketRegistered() {
-  try {
-    const socket = await client().websockets.connect({ reconnectAttempts: 1, connectionTimeoutInSeconds: 5 });
-    socket.close();
-    return true;
-  } catch (err) {
-    if (String(err?.message).includes('Unexpected server response: 404')) return false;
-    throw err;
-  }
-}
-
-/** An id no resource has, for probes. */
+/** Ids no resource has, for the NotFoundError checks. */
 export const NO_SUCH_INBOX = encodeURIComponent(`no-such-inbox@${'pigeon.invalid'}`);
 export const NO_SUCH_ID = 'no-such-id';
 

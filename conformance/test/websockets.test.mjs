@@ -3,7 +3,7 @@
 
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { client, eventually, failOnSdkWarnings, routeRegistered, unique, websocketRegistered, NO_SUCH_INBOX } from '../lib/pigeon.mjs';
+import { client, eventually, failOnSdkWarnings, unique } from '../lib/pigeon.mjs';
 import { buildMail, messageId, sendSMTP } from '../lib/mail.mjs';
 import * as check from '../lib/check.mjs';
 
@@ -25,18 +25,14 @@ function frame(conn, pred, what) {
   return eventually(() => conn.frames.find(pred), { what, timeoutMs: 15000 });
 }
 
-describe('websockets', { timeout: 60000 }, async () => {
-  const wsLanded = await websocketRegistered();
-  const skip = wsLanded ? false : 'not landed yet: the WebSocket upgrade at PIGEON_WS_URL/v0 answers 404';
-  const sendLanded = await routeRegistered('POST', `/v0/inboxes/${NO_SUCH_INBOX}/messages/send`);
-  const keysLanded = await routeRegistered('GET', '/v0/api-keys');
+describe('websockets', { timeout: 60000 }, () => {
   const sockets = [];
   after(() => sockets.forEach((s) => s.close()));
 
   let inbox;
   let conn;
 
-  test('subscribe is acknowledged with the subscription as accepted', { skip }, async () => {
+  test('subscribe is acknowledged with the subscription as accepted', async () => {
     inbox = await am.inboxes.create({ username: unique('ws') });
     conn = await open();
     sockets.push(conn.socket);
@@ -46,7 +42,7 @@ describe('websockets', { timeout: 60000 }, async () => {
     assert.deepEqual(ack.inboxIds, [inbox.inboxId]);
   });
 
-  test('message.received: typed, and the same message and thread as REST', { skip }, async () => {
+  test('message.received: typed, and the same message and thread as REST', async () => {
     assert.ok(conn, 'needs the subscribe test');
     const id = messageId();
     await sendSMTP({
@@ -65,7 +61,7 @@ describe('websockets', { timeout: 60000 }, async () => {
     assert.deepEqual(conn.errors, []);
   });
 
-  test('an outbound send emits message.sent', { skip: skip || (!sendLanded && 'not landed yet: POST …/messages/send is not a registered route') }, async () => {
+  test('an outbound send emits message.sent', async () => {
     assert.ok(conn, 'needs the subscribe test');
     const sent = await am.inboxes.messages.send(inbox.inboxId, { to: 'someone@example.com', subject: 'Outbound', text: 'Hi.' });
     const event = await frame(conn, (f) => f.eventType === 'message.sent' && f.send?.messageId === sent.messageId, 'message.sent');
@@ -76,7 +72,7 @@ describe('websockets', { timeout: 60000 }, async () => {
     assert.deepEqual(event.send.recipients, ['someone@example.com']);
   });
 
-  test('a pod key subscribing to another pod\'s inbox gets an error frame', { skip: skip || (!keysLanded && 'not landed yet: GET /v0/api-keys is not a registered route') }, async () => {
+  test('a pod key subscribing to another pod\'s inbox gets an error frame', async () => {
     const podA = await am.pods.create({ name: unique('ws-a') });
     const podB = await am.pods.create({ name: unique('ws-b') });
     const foreign = await am.pods.inboxes.create(podB.podId, { username: unique('ws-foreign') });
