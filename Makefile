@@ -30,15 +30,19 @@ dev:
 	$(GO) build -o $(BUILD)/pigeon-local ./infra/local/cmd/pigeon-local
 	@exec ./$(BUILD)/pigeon-local
 
-## build: every function as a linux/arm64 `bootstrap` binary under build/<name>/, as Lambda runs it
+## build: every function as a linux/arm64 `bootstrap` binary under build/<name>/, as Lambda runs it.
+## Prints each size and fails if one is over MAX_BOOTSTRAP_MB (1 MB = 10^6 bytes).
+MAX_BOOTSTRAP_MB ?= 20
 build:
-	@for fn in $(FUNCTIONS); do \
-		echo "build $$fn"; \
+	@over=; for fn in $(FUNCTIONS); do \
 		GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(LAMBDA_FLAGS) -o $(BUILD)/$$fn/bootstrap ./functions/$$fn || exit 1; \
-	done
+		bytes=$$(wc -c < $(BUILD)/$$fn/bootstrap); \
+		awk -v fn=$$fn -v b=$$bytes -v max=$(MAX_BOOTSTRAP_MB) 'BEGIN { printf "build %-10s %5.1f MB\n", fn, b / 1e6; exit (b > max * 1e6) }' || over="$$over $$fn"; \
+	done; \
+	test -z "$$over" || { echo "build: bootstrap over $(MAX_BOOTSTRAP_MB) MB:$$over" >&2; exit 1; }
 
 ## test: vet, unit and end-to-end tests, a short fuzz run, the CDK synth and its assertions
-test: vet unit fuzz
+test: vet unit fuzz synth
 
 vet:
 	$(GO) vet ./...

@@ -47,7 +47,7 @@ func main() {
 		tokenKey = []byte(cfg.TokenSecret)
 	}
 	blobs := blob.New(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle }), cfg.Bucket, cfg.PublicS3Endpoint)
-	st := store.New(dynamodb.NewFromConfig(awsCfg), blobs, cfg.Table, tokenKey)
+	st := store.New(dynamodb.NewFromConfig(awsCfg), blobs, cfg.Table, tokenKey, store.WithEventRetention(cfg.EventRetention()))
 	if err := auth.Bootstrap(ctx, st, cfg.OrgID, secret); err != nil {
 		log.Fatal(err)
 	}

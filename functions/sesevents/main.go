@@ -7,7 +7,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -34,7 +33,7 @@ func main() {
 	}
 	blobs := blob.New(s3.NewFromConfig(awsCfg, func(o *s3.Options) { o.UsePathStyle = cfg.S3PathStyle }), cfg.Bucket, cfg.PublicS3Endpoint)
 	st := store.New(dynamodb.NewFromConfig(awsCfg), blobs, cfg.Table, []byte(cfg.TokenSecret),
-		store.WithEventRetention(time.Duration(cfg.EventRetentionDays)*24*time.Hour))
+		store.WithEventRetention(cfg.EventRetention()))
 	h := &sesevents.Handler{Store: st, Log: log}
 	lambda.Start(h.HandleSNS)
 }

@@ -112,7 +112,7 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	if len(tokenKey) == 0 {
 		tokenKey = auth.TokenKey(cfg.APIKey)
 	}
-	s.Store = store.New(s.storage.DynamoDB, s.Blobs, cfg.Table, tokenKey)
+	s.Store = store.New(s.storage.DynamoDB, s.Blobs, cfg.Table, tokenKey, store.WithEventRetention(cfg.EventRetention()))
 	if err := s.Store.EnsureTable(ctx); err != nil {
 		return nil, fmt.Errorf("local: create table %s: %w", cfg.Table, err)
 	}
@@ -240,9 +240,13 @@ func (s *Stack) Close() {
 		if s.stopScheduler != nil {
 			s.stopScheduler() // before the servers its sends go through
 		}
+		// Closing WebSockets run $disconnect against the table (a thousand of them take a
+		// few seconds on the embedded DynamoDB): drain them before the servers stop.
+		drainCtx, cancelDrain := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancelDrain()
+		s.stopRealtime(drainCtx)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		s.stopRealtime(ctx)
 		if s.httpSrv != nil {
 			if err := s.httpSrv.Shutdown(ctx); err != nil {
 				_ = s.httpSrv.Close()

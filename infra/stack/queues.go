@@ -7,10 +7,14 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/pigeon-mail/pigeon/shared/webhook"
 )
 
-// webhookMaxReceives is how often a webhook delivery is tried before it moves to the DLQ.
-const webhookMaxReceives = 8
+// webhookMaxReceives is how often a webhook delivery is tried before it moves to the DLQ: the
+// webhooks function retries a task by letting the same message come back (see webhook.Backoff),
+// so the redrive policy must allow exactly webhook.MaxAttempts receives.
+const webhookMaxReceives = webhook.MaxAttempts
 
 // newQueue is an encrypted (SSE-SQS), TLS-only queue.
 func newQueue(s awscdk.Stack, id string, props *awssqs.QueueProps) awssqs.Queue {

@@ -31,7 +31,7 @@ func New(scope constructs.Construct, cfg Config) awscdk.Stack {
 			IncludeSpace:       jsii.Bool(false),
 		},
 	})
-	env := commonEnv(cfg, table.TableName(), apiKey.SecretArn())
+	env := envValues(cfg, table.TableName(), apiKey.SecretArn())
 
 	// Topics SES publishes to. Neither is KMS-encrypted: SES could not use the AWS-managed SNS key.
 	receipts := awssns.NewTopic(s, jsii.String("ReceiptTopic"), &awssns.TopicProps{DisplayName: jsii.String("Pigeon received mail")})
@@ -41,6 +41,9 @@ func New(scope constructs.Construct, cfg Config) awscdk.Stack {
 	seseventsDLQ := newDeadLetterQueue(s, "SeseventsDeadLetterQueue")
 	fanoutFailures := newDeadLetterQueue(s, "FanoutFailureQueue")
 	webhookQ := newWebhookQueue(s)
+
+	env[envWebhookQueue] = webhookQ.queue.QueueUrl()
+	env[envWebhookDLQ] = webhookQ.dlq.QueueUrl()
 
 	fns := map[string]awslambda.Function{}
 	add := func(name string, o functionOptions) awslambda.Function {
@@ -55,31 +58,35 @@ func New(scope constructs.Construct, cfg Config) awscdk.Stack {
 	// A failed run is not retried: the next one starts a minute later.
 	scheduler := add("scheduler", functionOptions{asyncRetries: jsii.Number(0)})
 
-	fanoutEnv := map[string]*string{"PIGEON_WEBHOOK_QUEUE_URL": webhookQ.queue.QueueUrl()}
+	// fanout posts to the WebSocket API, which routes to ws: it comes last.
 	var socket *webSocket
 	if !cfg.LocalStack {
 		w := newWebSocketAPI(s, cfg, ws)
 		socket = &w
-		fanoutEnv["PIGEON_WS_ENDPOINT"] = w.callback
+		env[envWSEndpoint] = w.callback
 	}
-	fanout := add("fanout", functionOptions{env: fanoutEnv})
+	fanout := add("fanout", functionOptions{})
 
 	for _, name := range Functions {
-		fn := fns[name]
-		grantTable(fn, table)
-		grantBucket(fn, cfg, name)
-		// Every function may read the bootstrap key: shared/config loads it at cold start (page
-		// tokens are signed with a key derived from it). It grants nothing the roles lack.
-		apiKey.GrantRead(fn, nil)
+		fn, a := fns[name], accessOf[name]
+		grantTable(fn, table, a.tableWrite)
+		grantBucket(fn, cfg, a)
+		if a.secret {
+			allow(fn, []string{"secretsmanager:GetSecretValue"}, apiKey.SecretArn())
+		}
+		if a.send && !cfg.LocalStack {
+			grantSend(fn, cfg)
+		}
 	}
-	if !cfg.LocalStack {
-		grantSend(api, cfg)
-		grantSend(scheduler, cfg)
-		grantDomains(api, cfg, true)
-		grantDomains(scheduler, cfg, false)
-		socket.api.GrantManageConnections(fanout)
+	if socket != nil {
+		socket.grantPostAndDelete(fanout)
 	}
-	webhookQ.queue.GrantSendMessages(fanout)
+	// SendMessageBatch is authorised as sqs:SendMessage. The functions are given queue URLs, so
+	// they need neither GetQueueUrl nor GetQueueAttributes.
+	allow(fanout, []string{"sqs:SendMessage"}, webhookQ.queue.QueueArn())
+	// Deliveries that must not be retried go to the DLQ at once. ChangeMessageVisibility on the
+	// queue (the retry delays) comes with the event source, among the rights its poller needs.
+	allow(webhooks, []string{"sqs:SendMessage"}, webhookQ.dlq.QueueArn())
 
 	// Triggers.
 	restURL := newRestAPI(s, cfg, api)
@@ -89,7 +96,7 @@ func New(scope constructs.Construct, cfg Config) awscdk.Stack {
 	connectStream(fanout, table, fanoutFailures)
 	connectWebhookQueue(webhooks, webhookQ)
 	awsevents.NewRule(s, jsii.String("SchedulerEveryMinute"), &awsevents.RuleProps{
-		Description: jsii.String("Pigeon scheduler: due drafts and domain checks"),
+		Description: jsii.String("Pigeon scheduler: sends due drafts"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(scheduler, &awseventstargets.LambdaFunctionProps{RetryAttempts: jsii.Number(0)})},
 	})

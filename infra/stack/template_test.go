@@ -5,14 +5,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/pigeon-mail/pigeon/shared/webhook"
 )
 
 // The stack is synthesized once per variant and shared by every test: starting jsii and
@@ -301,38 +305,159 @@ func TestEnvironment(t *testing.T) {
 	tpl := synth(t, "default")
 	tableID, _ := tpl.one(t, "AWS::DynamoDB::Table", "Table")
 	secretID, _ := tpl.one(t, "AWS::SecretsManager::Secret", "ApiKey")
+	queueID, _ := tpl.one(t, "AWS::SQS::Queue", "WebhookQueue")
+	dlqID, _ := tpl.one(t, "AWS::SQS::Queue", "WebhookDeadLetterQueue")
+	wsAPI, _ := tpl.one(t, "AWS::ApiGatewayV2::Api", "WebSocket")
+	want := map[string]any{
+		envMode:             "deployed",
+		envTable:            ref(tableID),
+		envDomain:           "example.com",
+		envOrgID:            "org_pigeon",
+		envSecretARN:        ref(secretID),
+		envConfigurationSet: "pigeon",
+		envEventRetention:   "30",
+		envWebhookQueue:     ref(queueID),
+		envWebhookDLQ:       ref(dlqID),
+		envWSEndpoint: map[string]any{"Fn::Join": []any{"", []any{
+			"https://", ref(wsAPI), ".execute-api.", ref("AWS::Region"), ".", ref("AWS::URLSuffix"), "/v0",
+		}}},
+	}
+	// Exactly what each function reads (functions/<name>/main.go and shared/config), nothing of
+	// the local stack's.
+	wantKeys := map[string][]string{
+		"api":       {envMode, envTable, envBucket, envDomain, envOrgID, envSecretARN, envEventRetention, envConfigurationSet},
+		"inbound":   {envMode, envTable, envBucket, envDomain, envEventRetention},
+		"sesevents": {envMode, envTable, envEventRetention},
+		"fanout":    {envMode, envTable, envWebhookQueue, envWSEndpoint},
+		"webhooks":  {envMode, envTable, envWebhookQueue, envWebhookDLQ},
+		"ws":        {envMode, envTable},
+		"scheduler": {envMode, envTable, envBucket, envSecretARN, envEventRetention, envConfigurationSet},
+	}
 	for _, name := range Functions {
 		_, p := tpl.function(t, name)
 		env, _ := path(p, "Environment", "Variables").(map[string]any)
-		for k, want := range map[string]any{
-			"PIGEON_MODE":                  "deployed",
-			"PIGEON_TABLE":                 ref(tableID),
-			"PIGEON_DOMAIN":                "example.com",
-			"PIGEON_ORG_ID":                "org_pigeon",
-			"PIGEON_SECRET_ARN":            ref(secretID),
-			"PIGEON_SES_CONFIGURATION_SET": "pigeon",
-			"PIGEON_EVENT_RETENTION_DAYS":  "30",
-		} {
-			if js(env[k]) != js(want) {
-				t.Errorf("%s: %s = %s, want %s", name, k, js(env[k]), js(want))
+		var keys []string
+		for k, v := range env {
+			keys = append(keys, k)
+			if strings.HasPrefix(k, "PIGEON_LOCAL_") || k == "PIGEON_API_KEY" || k == "PIGEON_TOKEN_SECRET" || k == "PIGEON_S3_PUBLIC_ENDPOINT" {
+				t.Errorf("%s: %s is the local stack's and must not be set", name, k)
+			}
+			if w, ok := want[k]; ok && js(v) != js(w) {
+				t.Errorf("%s: %s = %s, want %s", name, k, js(v), js(w))
 			}
 		}
-		if !strings.Contains(js(env["PIGEON_BUCKET"]), `"pigeon",{"Ref":"AWS::AccountId"},{"Ref":"AWS::Region"}`) {
-			t.Errorf("%s: PIGEON_BUCKET = %s", name, js(env["PIGEON_BUCKET"]))
+		if w, ok := wantKeys[name]; !ok {
+			t.Errorf("%s: no expected environment in this test", name)
+		} else if !sameSet(keys, w) {
+			t.Errorf("%s: environment %v, want %v", name, keys, w)
 		}
-		_, hasQueue := env["PIGEON_WEBHOOK_QUEUE_URL"]
-		_, hasWS := env["PIGEON_WS_ENDPOINT"]
-		if (name == "fanout") != hasQueue || (name == "fanout") != hasWS {
-			t.Errorf("%s: webhook queue %v, ws endpoint %v (only fanout has them)", name, hasQueue, hasWS)
+		if b, ok := env[envBucket]; ok && !strings.Contains(js(b), `"pigeon",{"Ref":"AWS::AccountId"},{"Ref":"AWS::Region"}`) {
+			t.Errorf("%s: PIGEON_BUCKET = %s", name, js(b))
 		}
 	}
-	_, fanout := tpl.function(t, "fanout")
-	wsAPI, _ := tpl.one(t, "AWS::ApiGatewayV2::Api", "WebSocket")
-	equalJSON(t, "PIGEON_WS_ENDPOINT", path(fanout, "Environment", "Variables", "PIGEON_WS_ENDPOINT"), map[string]any{"Fn::Join": []any{"", []any{
-		"https://", ref(wsAPI), ".execute-api.", ref("AWS::Region"), ".", ref("AWS::URLSuffix"), "/v0",
-	}}})
-	queueID, _ := tpl.one(t, "AWS::SQS::Queue", "WebhookQueue")
-	equalJSON(t, "PIGEON_WEBHOOK_QUEUE_URL", path(fanout, "Environment", "Variables", "PIGEON_WEBHOOK_QUEUE_URL"), ref(queueID))
+	// The variables the stack may set are the ones shared/config and the functions read.
+	sources := readSources(t, "../../shared/config/config.go", "../../functions")
+	for _, keys := range envOf {
+		for _, k := range keys {
+			if !strings.Contains(sources, `"`+k+`"`) {
+				t.Errorf("%s is set by the stack but read by neither shared/config nor a function", k)
+			}
+		}
+	}
+}
+
+// readSources concatenates the Go files (not tests) of the given files and directory trees.
+func readSources(t *testing.T, roots ...string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			b.Write(data)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// Every folder under functions/ is a function `make build` builds; each must be deployed, and
+// have its trigger checked below, and the stack deploys nothing else.
+func TestEveryFunctionFolderIsDeployed(t *testing.T) {
+	entries, err := os.ReadDir("../../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var folders []string
+	for _, e := range entries {
+		if e.IsDir() {
+			folders = append(folders, e.Name())
+		}
+	}
+	if !sameSet(folders, Functions) {
+		t.Errorf("functions/ holds %v, the stack deploys %v: add the new function to Functions, sizing, envOf, accessOf and its trigger", folders, Functions)
+	}
+	tpl := synth(t, "default")
+	for _, name := range folders {
+		if !slices.Contains(Functions, name) {
+			continue
+		}
+		tpl.function(t, name)
+		_, hasAccess := accessOf[name]
+		for what, ok := range map[string]bool{"sizing": sizing[name].timeout > 0, "envOf": envOf[name] != nil, "accessOf": hasAccess, "triggers": triggers[name] != nil} {
+			if !ok {
+				t.Errorf("%s has no entry in %s", name, what)
+			}
+		}
+	}
+}
+
+// triggers is what invokes each function: a service allowed to (AWS::Lambda::Permission) or an
+// event source mapping from a stream or queue. The tests below check each in detail.
+var triggers = map[string][]string{
+	"api":       {"apigateway.amazonaws.com"},              // REST proxy (TestAPITriggersAPI)
+	"inbound":   {"sns.amazonaws.com", "s3.amazonaws.com"}, // receipts, import/ (TestInboundTriggers)
+	"sesevents": {"sns.amazonaws.com"},                     // configuration set events (TestSendingEventsTriggerSesevents)
+	"fanout":    {"stream"},                                // table stream (TestStreamTriggersFanoutWithEventFilter)
+	"webhooks":  {"queue"},                                 // webhook queue (TestQueueTriggersWebhooks)
+	"ws":        {"apigateway.amazonaws.com"},              // $connect/$disconnect/$default (TestWebSocketTriggersWs)
+	"scheduler": {"events.amazonaws.com"},                  // every minute (TestScheduleTriggersScheduler)
+}
+
+func TestEveryFunctionHasItsTrigger(t *testing.T) {
+	tpl := synth(t, "default")
+	for _, name := range Functions {
+		id, _ := tpl.function(t, name)
+		var got []string
+		for _, pid := range tpl.ofType("AWS::Lambda::Permission") {
+			p := tpl.resources[pid].Properties
+			if strings.Contains(js(p["FunctionName"]), `"`+id+`"`) && !slices.Contains(got, p["Principal"].(string)) {
+				got = append(got, p["Principal"].(string))
+			}
+		}
+		for _, eid := range tpl.ofType("AWS::Lambda::EventSourceMapping") {
+			p := tpl.resources[eid].Properties
+			if js(p["FunctionName"]) != js(ref(id)) {
+				continue
+			}
+			switch src := js(p["EventSourceArn"]); {
+			case strings.Contains(src, "StreamArn"):
+				got = append(got, "stream")
+			case strings.Contains(src, "Queue"):
+				got = append(got, "queue")
+			default:
+				got = append(got, src)
+			}
+		}
+		if !sameSet(got, triggers[name]) {
+			t.Errorf("%s is invoked by %v, want %v", name, got, triggers[name])
+		}
+	}
 }
 
 func TestTable(t *testing.T) {
@@ -641,8 +766,24 @@ func TestQueueTriggersWebhooks(t *testing.T) {
 		t.Errorf("visibility timeout %v < 6 × function timeout %v", vt, webhooks["Timeout"])
 	}
 	equalJSON(t, "dead-letter target", path(queue.Properties, "RedrivePolicy", "deadLetterTargetArn"), getAtt(dlqID, "Arn"))
-	if n, _ := path(queue.Properties, "RedrivePolicy", "maxReceiveCount").(float64); n < 5 {
-		t.Errorf("maxReceiveCount %v < 5", n)
+	// Retries are the same message coming back (webhook.Backoff): the redrive policy allows
+	// exactly MaxAttempts receives, and the queue keeps a message through the whole schedule.
+	if n, _ := path(queue.Properties, "RedrivePolicy", "maxReceiveCount").(float64); n != webhook.MaxAttempts {
+		t.Errorf("maxReceiveCount %v, want webhook.MaxAttempts = %d", n, webhook.MaxAttempts)
+	}
+	var schedule time.Duration
+	for a := 1; ; a++ {
+		wait, ok := webhook.Backoff(a)
+		if !ok {
+			break
+		}
+		schedule += wait
+	}
+	if keep, _ := queue.Properties["MessageRetentionPeriod"].(float64); time.Duration(keep)*time.Second < schedule+time.Hour {
+		t.Errorf("webhook queue keeps messages %v s, the retry schedule takes %v", keep, schedule)
+	}
+	if p, _ := esm.Properties["ScalingConfig"].(map[string]any); p == nil || p["MaximumConcurrency"] == nil {
+		t.Errorf("webhooks concurrency is not capped: %s", js(esm.Properties))
 	}
 }
 
@@ -665,7 +806,11 @@ func TestWebSocketTriggersWs(t *testing.T) {
 			t.Errorf("route %s missing (have %v)", k, keys)
 		}
 	}
-	// $default answers subscribe messages through the integration response.
+	// $default answers subscribe messages through the integration response: a two-way route
+	// (RouteResponseSelectionExpression) with its $default route response.
+	if e := tpl.resources[keys["$default"]].Properties["RouteResponseSelectionExpression"]; e != "$default" {
+		t.Errorf("$default route is not two-way: RouteResponseSelectionExpression = %v", e)
+	}
 	must(t, "$default route response", func() {
 		tpl.assert.HasResourceProperties(jsii.String("AWS::ApiGatewayV2::RouteResponse"), map[string]any{
 			"RouteId": ref(keys["$default"]), "RouteResponseKey": "$default",
@@ -840,8 +985,9 @@ func TestLocalStackLeavesOutWhatTheFreeEditionLacks(t *testing.T) {
 	for _, name := range Functions {
 		_, p := tpl.function(t, name)
 		env, _ := path(p, "Environment", "Variables").(map[string]any)
-		if env["PIGEON_S3_PATH_STYLE"] != "true" {
-			t.Errorf("%s: PIGEON_S3_PATH_STYLE = %v", name, env["PIGEON_S3_PATH_STYLE"])
+		usesS3 := len(accessOf[name].read)+len(accessOf[name].write) > 0
+		if (env[envS3PathStyle] == "true") != usesS3 || (env[envBucket] != nil) != usesS3 {
+			t.Errorf("%s: PIGEON_S3_PATH_STYLE = %v, PIGEON_BUCKET = %v; want both exactly on the functions that use S3", name, env[envS3PathStyle], js(env[envBucket]))
 		}
 		for _, k := range []string{"PIGEON_SES_CONFIGURATION_SET", "PIGEON_WS_ENDPOINT"} {
 			if _, ok := env[k]; ok {
@@ -985,76 +1131,117 @@ func TestIAMLeastPrivilege(t *testing.T) {
 		}
 		actions[st.owner][st.action] = append(actions[st.owner][st.action], st.resource...)
 	}
-	holders := func(action string) []string {
-		var out []string
-		for _, name := range Functions {
-			if _, ok := actions[name][action]; ok {
-				out = append(out, name)
+	// Exactly what each role may do: the SDK calls of the function's code, plus what its
+	// triggers need (the stream and queue pollers, the DLQs and the failure destination).
+	read := []string{"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem"}
+	readWrite := append(slices.Clone(read), "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+	logs := []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+	s3 := []string{"s3:ListBucket", "s3:GetObject", "s3:PutObject"}
+	send := []string{"ses:SendEmail", "ses:SendRawEmail", "secretsmanager:GetSecretValue"}
+	want := map[string][]string{
+		"api":       slices.Concat(logs, readWrite, s3, send),
+		"inbound":   slices.Concat(logs, readWrite, s3, []string{"sqs:SendMessage"}),
+		"sesevents": slices.Concat(logs, readWrite, []string{"sqs:SendMessage"}),
+		"fanout": slices.Concat(logs, readWrite,
+			[]string{"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"},
+			[]string{"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}, // CDK's grant for the failure destination
+			[]string{"execute-api:ManageConnections"}),
+		"webhooks": slices.Concat(logs, read,
+			[]string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}),
+		"ws":        slices.Concat(logs, readWrite),
+		"scheduler": slices.Concat(logs, readWrite, s3, send),
+	}
+	for _, name := range Functions {
+		var got []string
+		for a := range actions[name] {
+			got = append(got, a)
+		}
+		if !sameSet(got, want[name]) {
+			t.Errorf("%s may:\n  %v\nwant:\n  %v", name, sorted(got), sorted(want[name]))
+		}
+	}
+	resources := func(owner, action string) []string { return sorted(actions[owner][action]) }
+	arn := func(id string) string { return js(getAtt(id, "Arn")) }
+	id := func(typ, prefix string) string { i, _ := tpl.one(t, typ, prefix); return i }
+	tableID := id("AWS::DynamoDB::Table", "Table")
+	// The table and its indexes, and nothing else.
+	for _, name := range Functions {
+		for _, a := range read {
+			if r := resources(name, a); !sameSet(r, []string{arn(tableID), js(map[string]any{"Fn::Join": []any{"", []any{getAtt(tableID, "Arn"), "/index/*"}}})}) {
+				t.Errorf("%s %s on %v", name, a, r)
 			}
 		}
-		return out
 	}
-	for action, want := range map[string][]string{
-		"execute-api:ManageConnections": {"fanout"},
-		"sqs:SendMessage":               {"inbound", "sesevents", "fanout"}, // DLQs; failure and webhook queues
-		"sqs:ReceiveMessage":            {"webhooks"},
-		"sqs:DeleteMessage":             {"webhooks"},
-		"ses:SendEmail":                 {"api", "scheduler"},
-		"ses:SendRawEmail":              {"api", "scheduler"},
-		"ses:GetEmailIdentity":          {"api", "scheduler"},
-		"ses:CreateEmailIdentity":       {"api"},
-		"ses:DeleteEmailIdentity":       {"api"},
-		"dynamodb:GetRecords":           {"fanout"},
-		"dynamodb:ListStreams":          {"fanout"},
-		"s3:DeleteObject":               {"api"},
-		"secretsmanager:GetSecretValue": Functions,
-		"dynamodb:Query":                Functions,
-		"dynamodb:PutItem":              Functions,
-		"dynamodb:Scan":                 nil,
-		"dynamodb:DescribeTable":        nil,
-		"s3:ListBucket":                 {"api", "inbound", "scheduler", "fanout", "webhooks"}, // 404 rather than 403 for missing keys
-		"s3:PutBucketNotification":      nil,
-		"sns:Publish":                   nil,
-		"lambda:InvokeFunction":         nil,
-		"iam:PassRole":                  nil,
-		"logs:CreateLogGroup":           nil,
-		"ses:SetActiveReceiptRuleSet":   nil,
-		"ses:SendBulkEmail":             nil,
+	// Queues: each function sends only where its code or its trigger sends.
+	queue := func(prefix string) string { return arn(id("AWS::SQS::Queue", prefix)) }
+	for owner, want := range map[string][]string{
+		"inbound":   {queue("InboundDeadLetterQueue")},
+		"sesevents": {queue("SeseventsDeadLetterQueue")},
+		"fanout":    {queue("WebhookQueue"), queue("FanoutFailureQueue")},
+		"webhooks":  {queue("WebhookDeadLetterQueue")},
 	} {
-		if got := holders(action); !sameSet(got, want) {
-			t.Errorf("%s held by %v, want %v", action, got, want)
+		if r := resources(owner, "sqs:SendMessage"); !sameSet(r, want) {
+			t.Errorf("%s sqs:SendMessage on %v, want %v", owner, r, want)
 		}
+	}
+	if r := resources("webhooks", "sqs:ChangeMessageVisibility"); !sameSet(r, []string{queue("WebhookQueue")}) {
+		t.Errorf("webhooks sqs:ChangeMessageVisibility on %v", r)
+	}
+	// @connections of the v0 stage: POST (PostToConnection) and DELETE (DeleteConnection) only.
+	wsAPI := id("AWS::ApiGatewayV2::Api", "WebSocket")
+	connections := func(method string) string {
+		return js(map[string]any{"Fn::Join": []any{"", []any{"arn:", ref("AWS::Partition"), ":execute-api:", ref("AWS::Region"), ":",
+			ref("AWS::AccountId"), ":", ref(wsAPI), "/v0/" + method + "/@connections/*"}}})
+	}
+	if r := resources("fanout", "execute-api:ManageConnections"); !sameSet(r, []string{connections("POST"), connections("DELETE")}) {
+		t.Errorf("fanout execute-api:ManageConnections on %v", r)
 	}
 	// S3: each function reaches only its prefixes, never the whole bucket.
 	for _, name := range Functions {
-		for _, action := range []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} {
+		for _, action := range []string{"s3:GetObject", "s3:PutObject"} {
 			var prefixes []string
 			for _, r := range actions[name][action] {
 				i := strings.LastIndex(r, `"/`)
 				prefixes = append(prefixes, strings.TrimSuffix(strings.TrimSuffix(r[i+2:], `"]]}`), "*"))
 			}
-			a := bucketAccessOf[name]
-			want := map[string][]string{"s3:GetObject": a.read, "s3:PutObject": a.write, "s3:DeleteObject": a.delete}[action]
+			a := accessOf[name]
+			want := map[string][]string{"s3:GetObject": a.read, "s3:PutObject": a.write}[action]
 			if !sameSet(prefixes, want) {
 				t.Errorf("%s %s on %v, want %v", name, action, prefixes, want)
 			}
 		}
-	}
-	for _, name := range []string{"api", "inbound", "scheduler", "fanout", "webhooks"} {
-		if r := actions[name]["s3:ListBucket"]; len(r) != 1 || strings.Contains(r[0], "/") {
+		if r := actions[name]["s3:ListBucket"]; r != nil && (len(r) != 1 || strings.Contains(r[0], "/")) {
 			t.Errorf("%s: s3:ListBucket must be on the bucket only, got %v", name, r)
 		}
 	}
+	// The prefixes each function's code reads and writes (see accessOf).
+	for name, want := range map[string][2][]string{
+		"api":       {{"raw/", "import/", "sent/", "att/", "body/"}, {"sent/", "att/", "body/"}},
+		"inbound":   {{"raw/", "import/", "body/"}, {"att/", "body/"}},
+		"scheduler": {{"att/", "body/"}, {"sent/", "att/", "body/"}},
+	} {
+		if a := accessOf[name]; !sameSet(a.read, want[0]) || !sameSet(a.write, want[1]) {
+			t.Errorf("%s reads %v and writes %v, want %v and %v", name, a.read, a.write, want[0], want[1])
+		}
+	}
 	// SES sending: identities of this account and Region, and Pigeon's configuration set only.
-	for _, r := range actions["api"]["ses:SendEmail"] {
-		if !strings.Contains(r, `:${AWS::AccountId}:identity/*"`) && !strings.Contains(r, `:${AWS::AccountId}:configuration-set/pigeon"`) {
-			t.Errorf("ses:SendEmail on %s", r)
+	for _, name := range []string{"api", "scheduler"} {
+		for _, r := range actions[name]["ses:SendEmail"] {
+			if !strings.Contains(r, `:${AWS::AccountId}:identity/*"`) && !strings.Contains(r, `:${AWS::AccountId}:configuration-set/pigeon"`) {
+				t.Errorf("%s ses:SendEmail on %s", name, r)
+			}
 		}
 	}
 	secretID, _ := tpl.one(t, "AWS::SecretsManager::Secret", "ApiKey")
-	for _, name := range Functions {
+	for _, name := range []string{"api", "scheduler"} {
 		equalJSON(t, name+" secret", actions[name]["secretsmanager:GetSecretValue"], []string{js(ref(secretID))})
 	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	sort.Strings(s)
+	return s
 }
 
 // sameSet reports whether a and b hold the same strings, in any order.

@@ -49,3 +49,16 @@ func newWebSocketAPI(s awscdk.Stack, cfg Config, ws awslambda.Function) webSocke
 	})
 	return webSocket{api: api, url: api.ApiEndpoint(), callback: stage.CallbackUrl()}
 }
+
+// grantPostAndDelete lets fn call PostToConnection (POST) and DeleteConnection (DELETE) on the
+// connections of the v0 stage, and nothing else: CDK's GrantManageConnections would allow every
+// stage and method (<api>/*/*/@connections/*).
+func (w webSocket) grantPostAndDelete(fn awslambda.Function) {
+	arn := func(method string) *string {
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{
+			jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":execute-api:"), awscdk.Aws_REGION(), jsii.String(":"),
+			awscdk.Aws_ACCOUNT_ID(), jsii.String(":"), w.api.ApiId(), jsii.String("/" + webSocketStage + "/" + method + "/@connections/*"),
+		})
+	}
+	allow(fn, []string{"execute-api:ManageConnections"}, arn("POST"), arn("DELETE"))
+}

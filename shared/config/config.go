@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Mode says where Pigeon runs: "local" (make dev, tests) or "deployed" (AWS, LocalStack).
@@ -84,6 +85,11 @@ func FromLookup(lookup func(string) (string, bool)) (Config, error) {
 		return Config{}, fmt.Errorf("PIGEON_S3_PATH_STYLE must be true or false")
 	}
 	return c, nil
+}
+
+// EventRetention is how long event items are kept (their DynamoDB TTL).
+func (c Config) EventRetention() time.Duration {
+	return time.Duration(c.EventRetentionDays) * 24 * time.Hour
 }
 
 // DefaultDomain is the domain of inboxes created without one.
