@@ -243,12 +243,15 @@ func (s *server) deleteInbox(w http.ResponseWriter, r *http.Request, p auth.Prin
 	if err != nil {
 		return err
 	}
-	// The inbox's keys and lists go first: an inbox created later at the same address must
+	// The inbox's keys, lists and webhooks go first: an inbox created later at the same address must
 	// not inherit them, and a failure here leaves the inbox for a retry to find.
 	if err := s.st.DeleteAPIKeysOf(r.Context(), in.OrgID, "", in.InboxID); err != nil {
 		return err
 	}
 	if err := s.st.DeleteListsOf(r.Context(), "", in.InboxID); err != nil {
+		return err
+	}
+	if err := s.st.DeleteWebhooksOf(r.Context(), in.OrgID, "", in.InboxID); err != nil {
 		return err
 	}
 	if err := s.st.DeleteInbox(r.Context(), in.InboxID); err != nil {

@@ -101,11 +101,14 @@ func (s *server) deletePod(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err != nil {
 		return err
 	}
-	// Keys and lists of the pod go with it (the default pod can be re-created under its id).
+	// Keys, lists and webhooks of the pod go with it (the default pod can be re-created under its id).
 	if err := s.st.DeleteAPIKeysOf(r.Context(), p.OrgID, pod.PodID, ""); err != nil {
 		return err
 	}
 	if err := s.st.DeleteListsOf(r.Context(), pod.PodID, ""); err != nil {
+		return err
+	}
+	if err := s.st.DeleteWebhooksOf(r.Context(), p.OrgID, pod.PodID, ""); err != nil {
 		return err
 	}
 	return noContent(w)

@@ -205,3 +205,41 @@ func TestInboxEventsRoute(t *testing.T) {
 	}
 	e.wantError(e.do("GET", "/v0/inboxes/nobody%40pigeon.test/events", e.key, nil), 404, "NotFoundError")
 }
+
+// Deleting an inbox or a pod deletes the webhooks created at its scope: nothing stays listed
+// at the organisation's scope, and a re-created inbox inherits nothing.
+func TestScopedWebhooksGoWithTheirScope(t *testing.T) {
+	e := newEnv(t)
+	pod := e.createPod("team")
+	in := e.createInbox("/v0/pods/"+pod.PodID+"/inboxes", map[string]any{"username": "a"})
+	target := map[string]any{"url": "https://x.example", "event_types": []string{"message.received"}}
+	var orgHook, podHook, inboxHook wire.Webhook
+	e.ok("POST", "/v0/webhooks", target, &orgHook)
+	e.ok("POST", "/v0/pods/"+pod.PodID+"/webhooks", target, &podHook)
+	e.ok("POST", "/v0/inboxes/"+pathEscape(in.InboxID)+"/webhooks", target, &inboxHook)
+
+	ids := func() []string {
+		var list wire.ListWebhooksResponse
+		e.ok("GET", "/v0/webhooks", nil, &list)
+		var out []string
+		for _, w := range list.Webhooks {
+			out = append(out, w.WebhookID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	want := []string{orgHook.WebhookID, podHook.WebhookID, inboxHook.WebhookID}
+	slices.Sort(want)
+	if got := ids(); !slices.Equal(got, want) {
+		t.Fatalf("before: %v, want %v", got, want)
+	}
+	for _, path := range []string{"/v0/inboxes/" + pathEscape(in.InboxID), "/v0/pods/" + pod.PodID} {
+		if resp := e.do("DELETE", path, e.key, nil); resp.status != 204 {
+			t.Fatalf("DELETE %s = %d", path, resp.status)
+		}
+	}
+	e.wantError(e.do("GET", "/v0/webhooks/"+inboxHook.WebhookID, e.key, nil), 404, "NotFoundError")
+	if got := ids(); !slices.Equal(got, []string{orgHook.WebhookID}) {
+		t.Fatalf("after deleting the inbox and the pod: %v", got)
+	}
+}

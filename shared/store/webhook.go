@@ -257,3 +257,28 @@ func (s *Store) ListWebhooks(ctx context.Context, orgID, podID, inboxID string, 
 	}
 	return out, next, nil
 }
+
+// DeleteWebhooksOf deletes the webhooks created at a pod's or an inbox's scope, when that pod
+// or inbox is deleted: they would otherwise stay listed at the organisation's scope, and an
+// inbox re-created at the same address would inherit them.
+func (s *Store) DeleteWebhooksOf(ctx context.Context, orgID, podID, inboxID string) error {
+	if podID == "" && inboxID == "" {
+		return fmt.Errorf("store: delete webhooks: no pod or inbox given")
+	}
+	pg := Page{Limit: MaxLimit}
+	for {
+		hooks, next, err := s.ListWebhooks(ctx, orgID, podID, inboxID, pg)
+		if err != nil {
+			return err
+		}
+		for _, w := range hooks {
+			if err := s.DeleteWebhook(ctx, w.WebhookID); err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		pg.Token = next
+	}
+}
