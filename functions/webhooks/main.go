@@ -5,40 +5,26 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pigeon-mail/pigeon/shared/config"
+	"github.com/pigeon-mail/pigeon/shared/deps"
 	"github.com/pigeon-mail/pigeon/shared/realtime"
-	"github.com/pigeon-mail/pigeon/shared/store"
 	"github.com/pigeon-mail/pigeon/shared/webhook"
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	cfg, err := config.FromEnv()
-	if err != nil {
-		log.Error("config", "err", err)
-		os.Exit(1)
-	}
-	awsCfg, err := awsconfig.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Error("aws config", "err", err)
-		os.Exit(1)
-	}
+	d := deps.MustLoad()
 	w := &realtime.Webhooks{
-		Store:         store.New(dynamodb.NewFromConfig(awsCfg), nil, cfg.Table, []byte(cfg.TokenSecret)),
-		Deliverer:     webhook.NewDeliverer(cfg.Mode == config.Deployed),
-		Queue:         sqs.NewFromConfig(awsCfg),
-		QueueURL:      cfg.WebhookQueueURL,
+		Store:         d.Store(nil, []byte(d.Config.TokenSecret)),
+		Deliverer:     webhook.NewDeliverer(d.Config.Mode == config.Deployed),
+		Queue:         sqs.NewFromConfig(d.AWS),
+		QueueURL:      d.Config.WebhookQueueURL,
 		DeadLetterURL: os.Getenv("PIGEON_WEBHOOK_DLQ_URL"),
-		Log:           log,
+		Log:           d.Log,
 	}
 	lambda.Start(w.HandleQueue)
 }

@@ -11,6 +11,8 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+
+	"github.com/pigeon-mail/pigeon/shared/sesevents"
 )
 
 // This file builds what SES receiving produces for one SMTP transaction: the header block its S3
@@ -152,10 +154,7 @@ type Mail struct {
 }
 
 // Header is one {name, value} entry of mail.headers.
-type Header struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
+type Header = sesevents.Header
 
 // CommonHeaders is mail.commonHeaders; list fields appear only when the header does.
 type CommonHeaders struct {
@@ -178,7 +177,7 @@ const maxNotifiedHeaders = 10 * 1024
 // NewNotification builds the receipt notification for a message stored at bucket/prefix+id.
 // stored is the object's content: the SES header block followed by the original message.
 func NewNotification(env Envelope, v Verdicts, topicARN, bucket, prefix string, stored []byte, processing time.Duration) Notification {
-	fields := headerFields(stored)
+	fields := sesevents.HeaderFields(stored)
 	n := Notification{
 		NotificationType: "Received",
 		Receipt: Receipt{
@@ -310,40 +309,9 @@ func marshal(v any) ([]byte, error) {
 // jsonTime is the timestamp form of SES and SNS JSON: UTC, milliseconds, Z.
 func jsonTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// headerFields reads the header section of a message in order, unfolded. It stops at the first
-// empty line, or at a line that is neither a field nor a continuation (a broken header: what
-// was read so far is the header, as for most MTAs).
-func headerFields(msg []byte) []Header {
-	var fields []Header
-	for len(msg) > 0 {
-		line := msg
-		if i := bytes.IndexByte(msg, '\n'); i >= 0 {
-			line, msg = msg[:i], msg[i+1:]
-		} else {
-			msg = nil
-		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if len(fields) > 0 {
-				fields[len(fields)-1].Value += string(line)
-			}
-			continue
-		}
-		name, value, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			break
-		}
-		fields = append(fields, Header{Name: string(name), Value: strings.TrimLeft(string(value), " \t")})
-	}
-	return fields
-}
-
 // headerFrom is the From header of a raw message, or "".
 func headerFrom(msg []byte) string {
-	for _, f := range headerFields(msg) {
+	for _, f := range sesevents.HeaderFields(msg) {
 		if strings.EqualFold(f.Name, "From") {
 			if bare := bareAddresses(f.Value); len(bare) > 0 {
 				return bare[0]

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/pigeon-mail/pigeon/infra/local/embedded"
+	"github.com/pigeon-mail/pigeon/shared/sesevents"
 )
 
 // fakeInbound records the events it is given and fails with err when set.
@@ -172,7 +173,7 @@ func TestReceivingDelivers(t *testing.T) {
 	if !bytes.HasSuffix(stored, []byte(testMessage)) {
 		t.Fatalf("stored object does not end with the message as sent:\n%s", stored)
 	}
-	prepended := headerFields(stored[:len(stored)-len(testMessage)])
+	prepended := sesevents.HeaderFields(stored[:len(stored)-len(testMessage)])
 	var names []string
 	for _, f := range prepended {
 		names = append(names, f.Name)

@@ -22,10 +22,9 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/blob"
 	"github.com/pigeon-mail/pigeon/shared/config"
+	"github.com/pigeon-mail/pigeon/shared/deps"
 	"github.com/pigeon-mail/pigeon/shared/httpapi"
 	"github.com/pigeon-mail/pigeon/shared/inbound"
-	"github.com/pigeon-mail/pigeon/shared/outbound"
-	"github.com/pigeon-mail/pigeon/shared/ses"
 	"github.com/pigeon-mail/pigeon/shared/sesevents"
 	"github.com/pigeon-mail/pigeon/shared/store"
 )
@@ -107,12 +106,10 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	if err := ensureBucket(ctx, s.S3, cfg.Bucket); err != nil {
 		return nil, err
 	}
-	s.Blobs = blob.New(s.S3, cfg.Bucket, cfg.PublicS3Endpoint)
-	tokenKey := []byte(cfg.TokenSecret)
-	if len(tokenKey) == 0 {
-		tokenKey = auth.TokenKey(cfg.APIKey)
-	}
-	s.Store = store.New(s.storage.DynamoDB, s.Blobs, cfg.Table, tokenKey, store.WithEventRetention(cfg.EventRetention()))
+	// The functions' wiring (shared/deps), around clients pointed at the local servers.
+	d := deps.Deps{Config: cfg, AWS: aws.Config{Region: s.Region}, DynamoDB: s.storage.DynamoDB, S3: s.S3}
+	s.Blobs = d.Blobs()
+	s.Store = d.Store(s.Blobs, d.TokenKey(cfg.APIKey))
 	if err := s.Store.EnsureTable(ctx); err != nil {
 		return nil, fmt.Errorf("local: create table %s: %w", cfg.Table, err)
 	}
@@ -128,15 +125,11 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	}
 
 	lifecycle := &sesevents.Handler{Store: s.Store, Now: time.Now, Log: log.With("function", "sesevents")}
-	sender, err := s.startSES(set, receiving, lifecycle)
-	if err != nil {
+	if d.SES, err = s.startSES(set, receiving, lifecycle); err != nil {
 		return nil, err
 	}
-	out := &outbound.Service{
-		Store: s.Store, Sender: sender, MessageIDDomain: cfg.SESMessageIDDomain,
-		Deployed: cfg.Mode == config.Deployed, Log: log.With("function", "api"),
-		DryRun: &sesevents.DryRun{Handler: lifecycle, Topic: s.sesEventsTopic(), ConfigurationSet: cfg.ConfigurationSet},
-	}
+	out := d.Outbound(s.Store, lifecycle) // its dry runs name s.sesEventsTopic(): Topic{Region: s.Region}
+	out.Log = log.With("function", "api")
 	api := apigw.Handler(httpapi.New(httpapi.Deps{Store: s.Store, Blobs: s.Blobs, Config: cfg, Outbound: out, Now: time.Now, Log: log.With("function", "api")}))
 	if err := s.startScheduler(set, out); err != nil {
 		return nil, err
@@ -168,13 +161,13 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	return s, nil
 }
 
-// startSES runs the local SES v2 (sesemu) on its own loopback port and returns the sender the
-// api function uses: the real sesv2 client with its endpoint pointed there. Mail for the
+// startSES runs the local SES v2 (sesemu) on its own loopback port and returns the client the
+// api function sends with: the real sesv2 client with its endpoint pointed there. Mail for the
 // stack's domains goes through receiving as if it had come in over SMTP (raw/<id> with SES's
 // headers, then inbound with the receipt notification), so two local inboxes can converse;
 // mail for anyone else is kept in the outbox (GET <SESEndpoint>/_local/outbox). Every accepted
 // message's SES event notifications go to lifecycle (see lifecycle.go).
-func (s *Stack) startSES(set Settings, receiving *Receiving, lifecycle *sesevents.Handler) (*ses.Sender, error) {
+func (s *Stack) startSES(set Settings, receiving *Receiving, lifecycle *sesevents.Handler) (*sesv2.Client, error) {
 	cfg := s.Config
 	local := func(addr string) bool { return cfg.OwnsDomain(domainOf(addr)) }
 	s.SES = &sesemu.Server{
@@ -211,15 +204,14 @@ func (s *Stack) startSES(set Settings, receiving *Receiving, lifecycle *sesevent
 	s.OutboxURL = s.SESEndpoint + "/_local/outbox"
 	s.sesSrv = &http.Server{Handler: s.SES, ReadHeaderTimeout: 10 * time.Second}
 	s.serve(func() error { return s.sesSrv.Serve(ln) }, http.ErrServerClosed)
-	client := sesv2.New(sesv2.Options{
+	return sesv2.New(sesv2.Options{
 		Region:       s.Region,
 		BaseEndpoint: aws.String(s.SESEndpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("pigeon", "pigeon-local-secret", ""),
 		// SES's own retries, with short waits: a throttled send is retried twice before the
 		// API answers 429.
 		Retryer: retry.AddWithMaxBackoffDelay(retry.NewStandard(), 200*time.Millisecond),
-	})
-	return &ses.Sender{Client: client, ConfigurationSet: cfg.ConfigurationSet}, nil
+	}), nil
 }
 
 // serve runs a listener's loop until it is closed.

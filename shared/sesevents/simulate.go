@@ -161,12 +161,14 @@ type sesMail struct {
 	MessageID        string              `json:"messageId"`
 	Destination      []string            `json:"destination"`
 	HeadersTruncated bool                `json:"headersTruncated"`
-	Headers          []sesHeader         `json:"headers"`
+	Headers          []Header            `json:"headers"`
 	CommonHeaders    sesCommonHeaders    `json:"commonHeaders"`
 	Tags             map[string][]string `json:"tags"`
 }
 
-type sesHeader struct {
+// Header is one {name, value} entry of mail.headers, in SES's event and receipt notifications
+// alike.
+type Header struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
 }
@@ -254,7 +256,7 @@ func mailObject(m Mail, t Topic) sesMail {
 	for k, v := range m.Tags {
 		tags[k] = []string{v}
 	}
-	headers := headerFields(m.Raw)
+	headers := HeaderFields(m.Raw)
 	return sesMail{
 		Timestamp: jsonTime(m.Timestamp), Source: source,
 		SourceArn:        "arn:aws:ses:" + t.Region + ":" + t.AccountID + ":identity/" + domain,
@@ -264,9 +266,12 @@ func mailObject(m Mail, t Topic) sesMail {
 	}
 }
 
-// headerFields reads the header section of raw in order, unfolded (SES's mail.headers).
-func headerFields(raw []byte) []sesHeader {
-	fields := []sesHeader{}
+// HeaderFields reads the header section of raw in order, unfolded, as SES lists it in
+// mail.headers (never nil). It stops at the first empty line, or at a line that is neither a
+// field nor a continuation (a broken header: what was read so far is the header, as for most
+// MTAs).
+func HeaderFields(raw []byte) []Header {
+	fields := []Header{}
 	for len(raw) > 0 {
 		line := raw
 		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
@@ -288,14 +293,14 @@ func headerFields(raw []byte) []sesHeader {
 		if !ok {
 			break
 		}
-		fields = append(fields, sesHeader{Name: string(name), Value: strings.TrimLeft(string(value), " \t")})
+		fields = append(fields, Header{Name: string(name), Value: strings.TrimLeft(string(value), " \t")})
 	}
 	return fields
 }
 
 // commonHeaders is SES's digest of the headers: address lists as "Name <addr>" strings, the
 // subject decoded.
-func commonHeaders(headers []sesHeader) sesCommonHeaders {
+func commonHeaders(headers []Header) sesCommonHeaders {
 	var c sesCommonHeaders
 	dec := new(mime.WordDecoder)
 	for _, h := range headers {

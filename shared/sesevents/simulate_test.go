@@ -86,7 +86,7 @@ func TestSimulate(t *testing.T) {
 		!slices.Equal(m.CommonHeaders.To, []string{"a@example.com", "B, Bee <complaint@simulator.amazonses.com>"}) ||
 		!slices.Equal(m.CommonHeaders.From, []string{"Agent <agent@pigeon.example>"}) ||
 		m.Tags[InboxTag][0] != "agent_pigeon_example" || m.Tags["ses:configuration-set"][0] != "pigeon" ||
-		len(m.Headers) != 5 || m.Headers[4] != (sesHeader{Name: "References", Value: " <r1@x>"}) {
+		len(m.Headers) != 5 || m.Headers[4] != (Header{Name: "References", Value: " <r1@x>"}) {
 		t.Errorf("mail object %+v", m)
 	}
 }
