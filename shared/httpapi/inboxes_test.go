@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
@@ -33,10 +34,12 @@ func TestInboxLifecycle(t *testing.T) {
 
 	// Body-less create (SDK create(undefined)): random username, default domain.
 	var rnd wire.Inbox
+	time.Sleep(2 * time.Millisecond)
 	e.ok("POST", "/v0/inboxes", nil, &rnd)
 	if !strings.HasSuffix(rnd.InboxID, "@pigeon.test") || len(rnd.InboxID) != len("@pigeon.test")+10 {
 		t.Fatalf("random inbox %q", rnd.InboxID)
 	}
+	time.Sleep(2 * time.Millisecond) // created_at has milliseconds: keep the creation order unambiguous
 	other := e.createInbox("/v0/inboxes", map[string]any{"username": "x", "domain": "OTHER.test"})
 	if other.InboxID != "x@other.test" {
 		t.Fatalf("domain inbox %q", other.InboxID)
