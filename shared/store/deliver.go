@@ -132,7 +132,7 @@ func (s *Store) DeliverInbound(ctx context.Context, d Delivery) (wire.Message, w
 			threadID = thread.NewID()
 		}
 		msg.ThreadID = threadID
-		th, tx, err := s.deliveryTransaction(d, msg, item, prev, eventType)
+		th, tx, pos, err := s.deliveryTransaction(d, msg, item, prev, eventType)
 		if err != nil {
 			return wire.Message{}, wire.ThreadItem{}, false, err
 		}
@@ -141,15 +141,15 @@ func (s *Store) DeliverInbound(ctx context.Context, d Delivery) (wire.Message, w
 		switch {
 		case err == nil:
 			return msg, th.ThreadItem, true, nil
-		case conditionFailed(reasons, txMarker):
+		case conditionFailed(reasons, pos.marker):
 			msg, th, _, err := s.delivered(ctx, inbox, d.SourceKey)
 			return msg, th, false, err
-		case conditionFailed(reasons, txMessage):
+		case conditionFailed(reasons, pos.message):
 			msg, th, _, err := s.existing(ctx, inbox, msgID)
 			return msg, th, false, err
-		case conditionFailed(reasons, txInbox):
+		case conditionFailed(reasons, pos.inbox):
 			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("inbox %s: %w", inbox, ErrNotFound)
-		case conditionFailed(reasons, txThread), isTransactionConflict(reasons):
+		case conditionFailed(reasons, pos.thread), isTransactionConflict(reasons):
 			continue
 		default:
 			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: deliver %s to %s: %w", d.SourceKey, inbox, err)
@@ -158,78 +158,40 @@ func (s *Store) DeliverInbound(ctx context.Context, d Delivery) (wire.Message, w
 	return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: deliver %s to %s: thread %s: %w", d.SourceKey, inbox, threadID, ErrConflict)
 }
 
-// Positions of the actions in a delivery transaction.
-const (
-	txMarker = iota
-	txMessage
-	txThread
-	txInbox
-	txMID
-	txEvent
-)
+// deliveryPositions are where the conditional actions of a delivery transaction stand.
+type deliveryPositions struct {
+	marker int
+	messagePositions
+}
 
-func (s *Store) deliveryTransaction(d Delivery, msg wire.Message, item messageItem, prev *threadItem, eventType string) (threadItem, []types.TransactWriteItem, error) {
+// deliveryTransaction is the one transaction of an inbound delivery: the delivery marker
+// (idempotency on (object key, inbox)), the message with its thread, inbox check and
+// Message-ID index (addMessage), and the event item.
+func (s *Store) deliveryTransaction(d Delivery, msg wire.Message, item messageItem, prev *threadItem, eventType string) (threadItem, []types.TransactWriteItem, deliveryPositions, error) {
 	now := wire.UTC(d.ReceivedAt)
 	inbox := d.Inbox.InboxID
-
-	var prevThread *wire.ThreadItem
-	version := 0
-	if prev != nil {
-		prevThread, version = &prev.ThreadItem, prev.Version
-	}
-	th := threadItem{ThreadRecord: ThreadRecord{
-		ThreadItem: thread.Apply(prevThread, msg, now), OrgID: d.Inbox.OrgID, PodID: d.Inbox.PodID,
-	}, Version: version + 1}
-	th.keys = threadKeys(th.ThreadRecord)
-
-	item.keys = messageKeys(&msg)
-	item.Message = msg
-	if item.BodyKey != "" {
-		bodies{}.setOn(&item.Message)
-	}
+	b := &txBuilder{table: s.table}
+	var pos deliveryPositions
 	marker := markerItem{keys: keys{PK: inboxPK(inbox), SK: sourceSK(sourceKeyPart(d.SourceKey))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID, CreatedAt: now}
-	mid := midItem{keys: keys{PK: inboxPK(inbox), SK: midSK(canonicalID(msg.MessageID))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID}
-
-	put := func(v any, cond string, values map[string]types.AttributeValue) (types.TransactWriteItem, error) {
-		av, err := marshal(v)
-		if err != nil {
-			return types.TransactWriteItem{}, err
-		}
-		p := &types.Put{TableName: aws.String(s.table), Item: av, ExpressionAttributeValues: values}
-		if cond != "" {
-			p.ConditionExpression = aws.String(cond)
-		}
-		return types.TransactWriteItem{Put: p}, nil
-	}
-	tx := make([]types.TransactWriteItem, 6)
 	var err error
-	if tx[txMarker], err = put(marker, "attribute_not_exists(pk)", nil); err != nil {
-		return th, nil, err
+	if pos.marker, err = b.put(marker, "attribute_not_exists(pk)", nil); err != nil {
+		return threadItem{}, nil, pos, err
 	}
-	if tx[txMessage], err = put(item, "attribute_not_exists(pk)", nil); err != nil {
-		return th, nil, err
-	}
-	if prev == nil {
-		tx[txThread], err = put(th, "attribute_not_exists(pk)", nil)
-	} else {
-		tx[txThread], err = put(th, "version = :v", map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(version)}})
-	}
+	th, mpos, err := b.addMessage(d.Inbox, msg, item, prev, now)
 	if err != nil {
-		return th, nil, err
+		return th, nil, pos, err
 	}
-	tx[txInbox] = types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(s.table), Key: key(inboxPK(inbox), skInbox),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(deleting)"),
-	}}
-	if tx[txMID], err = put(mid, "", nil); err != nil {
-		return th, nil, err
-	}
+	pos.messagePositions = mpos
 	evMsg := eventMessage(msg)
-	tx[txEvent], err = s.eventPut(
+	ev, err := s.eventPut(
 		EventRecord{OrgID: d.Inbox.OrgID, PodID: d.Inbox.PodID, InboxID: inbox, CreatedAt: wire.UTC(s.now())},
 		wire.Event{Type: wire.EventTypeEvent, EventType: eventType, EventID: NewEventID(), Message: &evMsg, Thread: &th.ThreadItem},
 	)
-	return th, tx, err
+	if err != nil {
+		return th, nil, pos, err
+	}
+	b.add(ev)
+	return th, b.tx, pos, nil
 }
 
 // isTransactionConflict reports a cancellation caused by another transaction on the same

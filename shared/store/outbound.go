@@ -264,61 +264,15 @@ func (s *Store) RecordOutbound(ctx context.Context, o Outbound) (wire.Message, w
 	return wire.Message{}, wire.ThreadItem{}, fmt.Errorf("store: record sent message %s: thread %s: %w", msg.MessageID, threadID, ErrConflict)
 }
 
-// outboundPositions are the indexes of the conditional actions of an outbound transaction.
-type outboundPositions struct{ message, thread, inbox int }
-
-func (s *Store) outboundTransaction(o Outbound, msg wire.Message, item messageItem, prev *threadItem) (threadItem, []types.TransactWriteItem, outboundPositions, error) {
+// outboundTransaction is the one transaction that records a sent message: the message with
+// its thread, inbox check and Message-ID index (addMessage), the SES id lookup item and the
+// message.sent event (when SES took it), and the completed idempotency claim.
+func (s *Store) outboundTransaction(o Outbound, msg wire.Message, item messageItem, prev *threadItem) (threadItem, []types.TransactWriteItem, messagePositions, error) {
 	now := wire.UTC(s.now())
 	inbox := o.Inbox.InboxID
-	var prevThread *wire.ThreadItem
-	version := 0
-	if prev != nil {
-		prevThread, version = &prev.ThreadItem, prev.Version
-	}
-	th := threadItem{ThreadRecord: ThreadRecord{
-		ThreadItem: thread.Apply(prevThread, msg, now), OrgID: o.Inbox.OrgID, PodID: o.Inbox.PodID,
-	}, Version: version + 1}
-	th.keys = threadKeys(th.ThreadRecord)
-
-	item.keys = messageKeys(&msg)
-	item.Message = msg
-	if item.BodyKey != "" {
-		bodies{}.setOn(&item.Message)
-	}
-
-	var tx []types.TransactWriteItem
-	add := func(v any, cond string, values map[string]types.AttributeValue) (int, error) {
-		av, err := marshal(v)
-		if err != nil {
-			return 0, err
-		}
-		p := &types.Put{TableName: aws.String(s.table), Item: av, ExpressionAttributeValues: values}
-		if cond != "" {
-			p.ConditionExpression = aws.String(cond)
-		}
-		tx = append(tx, types.TransactWriteItem{Put: p})
-		return len(tx) - 1, nil
-	}
-	var pos outboundPositions
-	var err error
-	if pos.message, err = add(item, "attribute_not_exists(pk)", nil); err != nil {
-		return th, nil, pos, err
-	}
-	if prev == nil {
-		pos.thread, err = add(th, "attribute_not_exists(pk)", nil)
-	} else {
-		pos.thread, err = add(th, "version = :v", map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: strconv.Itoa(version)}})
-	}
+	b := &txBuilder{table: s.table}
+	th, pos, err := b.addMessage(o.Inbox, msg, item, prev, now)
 	if err != nil {
-		return th, nil, pos, err
-	}
-	tx = append(tx, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{
-		TableName: aws.String(s.table), Key: key(inboxPK(inbox), skInbox),
-		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(deleting)"),
-	}})
-	pos.inbox = len(tx) - 1
-	mid := midItem{keys: keys{PK: inboxPK(inbox), SK: midSK(canonicalID(msg.MessageID))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID}
-	if _, err := add(mid, "", nil); err != nil {
 		return th, nil, pos, err
 	}
 	if o.SESMessageID != "" {
@@ -326,7 +280,7 @@ func (s *Store) outboundTransaction(o Outbound, msg wire.Message, item messageIt
 			keys:    keys{PK: sesPK(o.SESMessageID), SK: skSES},
 			InboxID: inbox, MessageID: msg.MessageID, ThreadID: msg.ThreadID, OrgID: o.Inbox.OrgID, PodID: o.Inbox.PodID,
 		}
-		if _, err := add(ses, "", nil); err != nil {
+		if _, err := b.put(ses, "", nil); err != nil {
 			return th, nil, pos, err
 		}
 		ev, err := s.eventPut(
@@ -339,7 +293,7 @@ func (s *Store) outboundTransaction(o Outbound, msg wire.Message, item messageIt
 		if err != nil {
 			return th, nil, pos, err
 		}
-		tx = append(tx, ev)
+		b.add(ev)
 	}
 	if o.IdempotencyKey != "" {
 		done := idempotencyItem{
@@ -347,11 +301,11 @@ func (s *Store) outboundTransaction(o Outbound, msg wire.Message, item messageIt
 			State: claimDone, ClaimedAt: now.UnixMilli(), MessageID: msg.MessageID, ThreadID: msg.ThreadID,
 			TTL: now.Add(IdempotencyTTL).Unix(),
 		}
-		if _, err := add(done, "", nil); err != nil {
+		if _, err := b.put(done, "", nil); err != nil {
 			return th, nil, pos, err
 		}
 	}
-	return th, tx, pos, nil
+	return th, b.tx, pos, nil
 }
 
 // fillStatus sets the REST status and per-recipient delivery of a sent message from its
