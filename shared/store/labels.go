@@ -145,32 +145,13 @@ var errLabelRace = errors.New("store: label update raced")
 // labelTargets reads the messages ids of the inbox (strongly consistent), in the order of ids,
 // leaving out those that do not exist.
 func (s *Store) labelTargets(ctx context.Context, inbox string, ids []string) ([]labelTarget, error) {
-	ks := make([]map[string]types.AttributeValue, 0, len(ids))
-	for _, id := range ids {
-		if len(id) <= maxKeyPartBytes {
-			ks = append(ks, key(inboxPK(inbox), messageSK(id)))
-		}
+	items, raw, err := s.readMessages(ctx, inbox, ids)
+	if err != nil {
+		return nil, err
 	}
-	byID := map[string]labelTarget{}
-	for chunk := range slices.Chunk(ks, 100) {
-		items, err := s.batchGet(ctx, chunk)
-		if err != nil {
-			return nil, fmt.Errorf("store: read messages of %s: %w", inbox, err)
-		}
-		for _, item := range items {
-			var it messageItem
-			if err := unmarshal(item, &it); err != nil {
-				return nil, err
-			}
-			byID[it.MessageID] = labelTarget{id: it.MessageID, threadID: it.ThreadID, org: it.OrgID, pod: it.PodID, labels: it.Labels, updatedAt: item["updated_at"]}
-		}
-	}
-	out := make([]labelTarget, 0, len(byID))
-	for _, id := range ids {
-		if t, ok := byID[id]; ok {
-			out = append(out, t)
-			delete(byID, id)
-		}
+	out := make([]labelTarget, len(items))
+	for i, it := range items {
+		out[i] = labelTarget{id: it.MessageID, threadID: it.ThreadID, org: it.OrgID, pod: it.PodID, labels: it.Labels, updatedAt: raw[i]["updated_at"]}
 	}
 	return out, nil
 }

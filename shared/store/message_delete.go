@@ -32,37 +32,55 @@ func (s *Store) BatchGetMessages(ctx context.Context, inboxID string, ids []stri
 		return nil, fmt.Errorf("store: %d messages in one batch read; at most %d", len(ids), MaxBatchGet)
 	}
 	inbox := NormalizeAddress(inboxID)
+	items, _, err := s.readMessages(ctx, inbox, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]MessageRecord, 0, len(items))
+	for _, it := range items {
+		it.fillStatus()
+		normalizeMessage(&it.Message)
+		bodies{}.setOn(&it.Message)
+		out = append(out, it.MessageRecord)
+	}
+	return out, nil
+}
+
+// readMessages reads messages of an inbox by id (strongly consistent, 100 keys a request), in
+// the order of ids, each once, leaving out those the inbox does not hold; raw are the items as
+// read, for callers that condition a write on an attribute's exact value.
+func (s *Store) readMessages(ctx context.Context, inbox string, ids []string) (items []messageItem, raw []map[string]types.AttributeValue, err error) {
 	ks := make([]map[string]types.AttributeValue, 0, len(ids))
 	for _, id := range ids {
 		if len(id) <= maxKeyPartBytes {
 			ks = append(ks, key(inboxPK(inbox), messageSK(id)))
 		}
 	}
-	byID := map[string]MessageRecord{}
+	type read struct {
+		item messageItem
+		raw  map[string]types.AttributeValue
+	}
+	byID := map[string]read{}
 	for chunk := range slices.Chunk(ks, 100) {
-		items, err := s.batchGet(ctx, chunk)
+		got, err := s.batchGet(ctx, chunk)
 		if err != nil {
-			return nil, fmt.Errorf("store: read messages of %s: %w", inbox, err)
+			return nil, nil, fmt.Errorf("store: read messages of %s: %w", inbox, err)
 		}
-		for _, item := range items {
+		for _, av := range got {
 			var it messageItem
-			if err := unmarshal(item, &it); err != nil {
-				return nil, err
+			if err := unmarshal(av, &it); err != nil {
+				return nil, nil, err
 			}
-			it.fillStatus()
-			normalizeMessage(&it.Message)
-			bodies{}.setOn(&it.Message)
-			byID[it.MessageID] = it.MessageRecord
+			byID[it.MessageID] = read{it, av}
 		}
 	}
-	out := make([]MessageRecord, 0, len(byID))
 	for _, id := range ids {
-		if m, ok := byID[id]; ok {
-			out = append(out, m)
+		if r, ok := byID[id]; ok {
+			items, raw = append(items, r.item), append(raw, r.raw)
 			delete(byID, id)
 		}
 	}
-	return out, nil
+	return items, raw, nil
 }
 
 // DeleteMessage deletes a message of an inbox for good, with its index items, and recomputes
