@@ -28,16 +28,7 @@ import (
 
 var servers *embedded.Servers
 
-func TestMain(m *testing.M) {
-	var err error
-	if servers, err = embedded.Start(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	servers.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(embedded.Run(m, &servers)) }
 
 var tableSeq atomic.Int64
 

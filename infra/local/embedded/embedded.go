@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -99,4 +101,17 @@ func (s *Servers) S3() *s3.Client {
 		o.BaseEndpoint = aws.String(s.S3URL)
 		o.UsePathStyle = true
 	})
+}
+
+// Run starts the servers for a test binary, runs its tests and stops the servers; a package's
+// tests share them through *servers. Call it from TestMain: os.Exit(embedded.Run(m, &servers)).
+func Run(m *testing.M, servers **Servers) int {
+	s, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	*servers = s
+	defer s.Close()
+	return m.Run()
 }
