@@ -129,8 +129,14 @@ func (s *server) searchMessages(w http.ResponseWriter, r *http.Request, p auth.P
 	if err != nil {
 		return err
 	}
-	msgs = wire.NonNil(msgs)
-	return ok(w, wire.ListMessagesResponse{Count: len(msgs), Limit: pg.Limit, NextPageToken: next, Messages: msgs})
+	words := searchWords(pg)
+	items := make([]searchMessageItem, len(msgs))
+	for i, m := range msgs {
+		items[i] = searchMessageItem{MessageItem: m, Highlights: highlight(words, map[string][]string{
+			"from": {m.From}, "recipients": slices.Concat(m.To, m.Cc, m.Bcc), "subject": {m.Subject}, "text": {m.Preview},
+		})}
+	}
+	return ok(w, searchMessagesResponse{Count: len(items), Limit: pg.Limit, NextPageToken: next, Messages: items})
 }
 
 func (s *server) searchThreads(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
@@ -146,9 +152,137 @@ func (s *server) searchThreads(w http.ResponseWriter, r *http.Request, p auth.Pr
 	if err != nil {
 		return err
 	}
-	threads = wire.NonNil(threads)
-	for i := range threads {
-		threads[i] = threadItem(threads[i])
+	words := searchWords(pg)
+	items := make([]searchThreadItem, len(threads))
+	for i, t := range threads {
+		t = threadItem(t)
+		items[i] = searchThreadItem{ThreadItem: t, Highlights: highlight(words, map[string][]string{
+			"from": t.Senders, "recipients": t.Recipients, "subject": {t.Subject}, "text": {t.Preview},
+		})}
 	}
-	return ok(w, wire.ListThreadsResponse{Count: len(threads), Limit: pg.Limit, NextPageToken: next, Threads: threads})
+	return ok(w, searchThreadsResponse{Count: len(items), Limit: pg.Limit, NextPageToken: next, Threads: items})
+}
+
+// Search results (agentmail-v0.md §3.2, §4): list items plus highlights, the matched
+// fragments of each field with the matched words wrapped in **; a field is present only when
+// it matched. The text highlight comes from the preview (list items carry no bodies).
+type (
+	searchMessageItem struct {
+		wire.MessageItem
+		Highlights *highlights `json:"highlights,omitempty"`
+	}
+	searchThreadItem struct {
+		wire.ThreadItem
+		Highlights *highlights `json:"highlights,omitempty"`
+	}
+	highlights struct {
+		From       []string `json:"from,omitempty"`
+		Recipients []string `json:"recipients,omitempty"`
+		Subject    []string `json:"subject,omitempty"`
+		Text       []string `json:"text,omitempty"`
+	}
+	searchMessagesResponse struct {
+		Count         int                 `json:"count"`
+		Limit         int                 `json:"limit,omitempty"`
+		NextPageToken string              `json:"next_page_token,omitempty"`
+		Messages      []searchMessageItem `json:"messages"`
+	}
+	searchThreadsResponse struct {
+		Count         int                `json:"count"`
+		Limit         int                `json:"limit,omitempty"`
+		NextPageToken string             `json:"next_page_token,omitempty"`
+		Threads       []searchThreadItem `json:"threads"`
+	}
+)
+
+// searchWords are the words of a search's query, from its substring filters.
+func searchWords(pg store.Page) []string {
+	words := make([]string, len(pg.Contains))
+	for i, f := range pg.Contains {
+		words[i] = f.Value
+	}
+	return words
+}
+
+// maxHighlight is the most characters of context kept around the first match of a fragment.
+const maxHighlight = 80
+
+// highlight returns, per field, the values in which a word occurs (ignoring case), cut to a
+// fragment around the first match with every match wrapped in **; nil when nothing matched.
+func highlight(words []string, fields map[string][]string) *highlights {
+	var h highlights
+	for name, values := range fields {
+		var out []string
+		for _, v := range values {
+			if frag, ok := markWords(v, words); ok {
+				out = append(out, frag)
+			}
+		}
+		switch name {
+		case "from":
+			h.From = out
+		case "recipients":
+			h.Recipients = out
+		case "subject":
+			h.Subject = out
+		case "text":
+			h.Text = out
+		}
+	}
+	if h.From == nil && h.Recipients == nil && h.Subject == nil && h.Text == nil {
+		return nil
+	}
+	return &h
+}
+
+// markWords wraps each occurrence of any word in v with ** and cuts v to a window around the
+// first one; false when no word occurs.
+func markWords(v string, words []string) (string, bool) {
+	lower := strings.ToLower(v)
+	type span struct{ from, to int }
+	var spans []span
+	for _, w := range words {
+		w = strings.ToLower(w)
+		if w == "" || len(lower) != len(v) { // case folding changed the length: match nothing rather than misplace marks
+			continue
+		}
+		for i := 0; ; {
+			j := strings.Index(lower[i:], w)
+			if j < 0 {
+				break
+			}
+			spans = append(spans, span{i + j, i + j + len(w)})
+			i += j + len(w)
+		}
+	}
+	if len(spans) == 0 {
+		return "", false
+	}
+	slices.SortFunc(spans, func(a, b span) int { return a.from - b.from })
+	start := max(0, spans[0].from-maxHighlight/2)
+	end := min(len(v), spans[0].to+maxHighlight/2)
+	for start > 0 && !utf8.RuneStart(v[start]) {
+		start--
+	}
+	for end < len(v) && !utf8.RuneStart(v[end]) {
+		end++
+	}
+	var b strings.Builder
+	if start > 0 {
+		b.WriteString("…")
+	}
+	at := start
+	for _, sp := range spans {
+		if sp.from < at || sp.to > end {
+			continue
+		}
+		b.WriteString(v[at:sp.from])
+		b.WriteString("**" + v[sp.from:sp.to] + "**")
+		at = sp.to
+	}
+	b.WriteString(v[at:end])
+	if end < len(v) {
+		b.WriteString("…")
+	}
+	return b.String(), true
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,41 @@ func TestSearch(t *testing.T) {
 		"/v0/threads/search?q=a+b+c+d+e+f+g+h+i+j+k"} {
 		if resp := e.do("GET", bad, e.key, nil); resp.status != 400 {
 			t.Errorf("GET %s = %d, want 400", bad, resp.status)
+		}
+	}
+}
+
+func TestSearchHighlights(t *testing.T) {
+	e := newEnv(t)
+	in := e.createInbox("/v0/inboxes", map[string]any{"username": "agent"})
+	e.deliver(in.InboxID, "<a@host>", "", "Invoice overdue", time.Now().Add(-time.Minute), nil)
+	var got searchMessagesResponse
+	e.ok("GET", "/v0/inboxes/"+pathEscape(in.InboxID)+"/messages/search?q=INVOICE+sender", nil, &got)
+	if got.Count != 1 {
+		t.Fatalf("results %+v", got)
+	}
+	h := got.Messages[0].Highlights
+	want := &highlights{From: []string{"**Sender** <**sender**@example.com>"}, Subject: []string{"**Invoice** overdue"}}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("highlights %+v, want %+v", h, want)
+	}
+}
+
+func TestMarkWords(t *testing.T) {
+	long := strings.Repeat("a", 100) + " needle " + strings.Repeat("b", 100)
+	cases := []struct {
+		v, want string
+		ok      bool
+	}{
+		{"Lunch on Friday", "Lunch on **Friday**", true},
+		{"ab ab", "**ab** **ab**", true},
+		{"nothing here", "", false},
+		{long, "…" + strings.Repeat("a", 39) + " **needle** " + strings.Repeat("b", 39) + "…", true},
+	}
+	for _, c := range cases {
+		got, ok := markWords(c.v, []string{"friday", "AB", "needle"})
+		if got != c.want || ok != c.ok {
+			t.Errorf("markWords(%.30q) = %q, %v; want %q, %v", c.v, got, ok, c.want, c.ok)
 		}
 	}
 }
