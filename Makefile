@@ -42,7 +42,7 @@ build:
 	test -z "$$over" || { echo "build: bootstrap over $(MAX_BOOTSTRAP_MB) MB:$$over" >&2; exit 1; }
 
 ## test: vet, unit and end-to-end tests, a short fuzz run, the CDK synth and its assertions
-test: vet unit fuzz synth
+test: vet synth unit fuzz
 
 vet:
 	$(GO) vet ./...
