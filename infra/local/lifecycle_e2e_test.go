@@ -44,20 +44,7 @@ func lifecycleEvents(t *testing.T, st *Stack, inbox, messageID string) map[strin
 		if err := json.Unmarshal(r.Payload, &ev); err != nil {
 			t.Fatal(err)
 		}
-		var id string
-		switch {
-		case ev.Send != nil:
-			id = ev.Send.MessageID
-		case ev.Delivery != nil:
-			id = ev.Delivery.MessageID
-		case ev.Bounce != nil:
-			id = ev.Bounce.MessageID
-		case ev.Complaint != nil:
-			id = ev.Complaint.MessageID
-		case ev.Reject != nil:
-			id = ev.Reject.MessageID
-		}
-		if id == messageID {
+		if ev.MessageID() == messageID {
 			out[ev.EventType] = append(out[ev.EventType], ev)
 		}
 	}

@@ -48,20 +48,7 @@ func (f *fixture) eventsOf(messageID string) map[string][]wire.Event {
 	f.t.Helper()
 	out := map[string][]wire.Event{}
 	for _, ev := range f.events(f.inbox.InboxID) {
-		id := ""
-		switch {
-		case ev.Send != nil:
-			id = ev.Send.MessageID
-		case ev.Delivery != nil:
-			id = ev.Delivery.MessageID
-		case ev.Bounce != nil:
-			id = ev.Bounce.MessageID
-		case ev.Complaint != nil:
-			id = ev.Complaint.MessageID
-		case ev.Reject != nil:
-			id = ev.Reject.MessageID
-		}
-		if id == messageID {
+		if ev.MessageID() == messageID {
 			out[ev.EventType] = append(out[ev.EventType], ev)
 		}
 	}

@@ -36,6 +36,26 @@ type Event struct {
 	Reject    *Reject     `json:"reject,omitempty"`
 }
 
+// MessageID is the id of the message the event is about, whichever payload it carries ("" for
+// events about no message, such as domain.verified).
+func (e Event) MessageID() string {
+	switch {
+	case e.Message != nil:
+		return e.Message.MessageID
+	case e.Send != nil:
+		return e.Send.MessageID
+	case e.Delivery != nil:
+		return e.Delivery.MessageID
+	case e.Bounce != nil:
+		return e.Bounce.MessageID
+	case e.Complaint != nil:
+		return e.Complaint.MessageID
+	case e.Reject != nil:
+		return e.Reject.MessageID
+	}
+	return ""
+}
+
 // Send is the payload of message.sent: SES accepted the message for these recipients.
 type Send struct {
 	InboxID    string    `json:"inbox_id"`
