@@ -17,7 +17,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	apigwtypes "github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"golang.org/x/sync/errgroup"
@@ -123,16 +122,23 @@ func (f *Fanout) log() *slog.Logger {
 	return f.Log
 }
 
-func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecord) error {
+// IsEventInsert is the rule of the stream's event source filter (the CDK stack's
+// eventItemFilter, the local stack's stream feed): fanout gets the INSERTs of event items only.
+func IsEventInsert(rec awsevents.DynamoDBEventRecord) bool {
 	if rec.EventName != string(awsevents.DynamoDBOperationTypeInsert) {
+		return false
+	}
+	pk, ok := rec.Change.Keys["pk"]
+	return ok && pk.DataType() == awsevents.DataTypeString && strings.HasPrefix(pk.String(), store.EventKeyPrefix)
+}
+
+func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecord) error {
+	if !IsEventInsert(rec) {
 		return nil
 	}
 	item, err := image(rec.Change.NewImage)
 	if err != nil {
 		r.log().Error("fanout: unreadable stream record; skipped", "sequence_number", rec.Change.SequenceNumber, "err", err)
-		return nil
-	}
-	if pk, ok := item["pk"].(*types.AttributeValueMemberS); !ok || !strings.HasPrefix(pk.Value, "EVT#") {
 		return nil
 	}
 	ev, err := store.DecodeEvent(item)

@@ -80,6 +80,7 @@ func eventRecord(seq int, eventType, podID, inboxID string) awsevents.DynamoDBEv
 		EventName: "INSERT", EventSource: "aws:dynamodb", EventID: strconv.Itoa(seq),
 		Change: awsevents.DynamoDBStreamRecord{
 			SequenceNumber: fmt.Sprintf("%021d", seq), StreamViewType: "NEW_IMAGE",
+			Keys: map[string]awsevents.DynamoDBAttributeValue{"pk": s("EVT#" + id), "sk": s("EVT")},
 			NewImage: map[string]awsevents.DynamoDBAttributeValue{
 				"pk": s("EVT#" + id), "sk": s("EVT"), "event_id": s(id), "event_type": s(eventType),
 				"organization_id": s(testOrg), "pod_id": s(podID), "inbox_id": s(inboxID),

@@ -40,6 +40,10 @@ type keys struct {
 // order is time order.
 func sortTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// EventKeyPrefix begins the pk of every event item: what the table stream's filter lets
+// through to fanout.
+const EventKeyPrefix = "EVT#"
+
 // timeID is the "<time>#<id>" sort key of time-ordered lists.
 func timeID(t time.Time, id string) string { return sortTime(t) + "#" + id }
 
@@ -48,7 +52,7 @@ func apiKeyPK(id string) string         { return "KEY#" + id }
 func podPK(id string) string            { return "POD#" + id }
 func inboxPK(id string) string          { return "INBOX#" + id }
 func threadPK(id string) string         { return "THREAD#" + id }
-func eventPK(id string) string          { return "EVT#" + id }
+func eventPK(id string) string          { return EventKeyPrefix + id }
 func messageSK(messageID string) string { return "MSG#" + messageID }
 func midSK(canonical string) string     { return "MID#" + canonical }
 func sourceSK(objectKey string) string  { return "SRC#" + objectKey }
