@@ -283,6 +283,9 @@ var keywords = map[exprKind]map[string]bool{
 	kindUpdate:    {"SET": true, "REMOVE": true, "ADD": true, "DELETE": true},
 }
 
+// maxExpressionSize is DynamoDB's limit on an expression's length in bytes.
+const maxExpressionSize = 4096
+
 // syntaxError is panicked by the parser and recovered by parser.run.
 type syntaxError struct{ msg string }
 
@@ -312,6 +315,9 @@ func (p *parser) run(what string, f func()) (err error) {
 	fail := func(msg string) error { return errors.New("Invalid " + what + ": " + msg) }
 	if p.src == "" {
 		return fail("The expression can not be empty;")
+	}
+	if len(p.src) > maxExpressionSize {
+		return fail(fmt.Sprintf("Expression size has exceeded the maximum allowed size; expression size: %d", len(p.src)))
 	}
 	defer func() {
 		if r := recover(); r != nil {

@@ -31,6 +31,17 @@ func (e *exprs) condition(expr *string) (*Condition, error) {
 	return c, nil
 }
 
+func (e *exprs) filter(expr *string) (*Condition, error) {
+	if expr == nil {
+		return nil, nil
+	}
+	c, err := ParseFilter(*expr, e.names, e.values, &e.refs)
+	if err != nil {
+		return nil, validation(err)
+	}
+	return c, nil
+}
+
 func (e *exprs) projection(expr *string) (*Projection, error) {
 	if expr == nil {
 		return nil, nil
@@ -406,25 +417,11 @@ func (db *DB) updateItem(in *updateItemIn) (attributesOut, error) {
 	case "ALL_NEW":
 		return attributesOut{Attributes: new}, nil
 	case "UPDATED_OLD":
-		return attributesOut{Attributes: pick(old, u.TopLevelNames())}, nil
+		return attributesOut{Attributes: u.UpdatedPaths().Apply(old)}, nil
 	case "UPDATED_NEW":
-		return attributesOut{Attributes: pick(new, u.TopLevelNames())}, nil
+		return attributesOut{Attributes: u.UpdatedPaths().Apply(new)}, nil
 	}
 	return attributesOut{}, nil
-}
-
-// pick is the attributes of it named in names (nil when none is there).
-func pick(it Item, names []string) Item {
-	var out Item
-	for _, n := range names {
-		if v, ok := it[n]; ok {
-			if out == nil {
-				out = Item{}
-			}
-			out[n] = v
-		}
-	}
-	return out
 }
 
 type getItemIn struct {

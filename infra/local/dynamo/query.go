@@ -224,7 +224,7 @@ func (db *DB) query(in *queryIn) (queryOut, error) {
 			lo, hi = p, prefixEnd(p)
 		}
 	}
-	return db.read(src, e, in, lo, hi)
+	return db.read(src, e, in, lo, hi, false)
 }
 
 func (db *DB) scan(in *queryIn) (queryOut, error) {
@@ -240,16 +240,23 @@ func (db *DB) scan(in *queryIn) (queryOut, error) {
 	}
 	e := newExprs(in.ExpressionAttributeNames, in.ExpressionAttributeValues)
 	base := src.base()
-	return db.read(src, e, in, base, prefixEnd(base))
+	return db.read(src, e, in, base, prefixEnd(base), true)
 }
 
 // read runs a Query or Scan over the entries in [lo, hi): Limit counts entries read, the
 // filter applies after it, a page stops at 1 MB, and LastEvaluatedKey names the last entry
 // read whenever the page stopped early (DynamoDB returns one even when nothing follows).
-func (db *DB) read(src *source, e *exprs, in *queryIn, lo, hi []byte) (queryOut, error) {
-	filter, err := e.condition(in.FilterExpression)
+func (db *DB) read(src *source, e *exprs, in *queryIn, lo, hi []byte, scan bool) (queryOut, error) {
+	filter, err := e.filter(in.FilterExpression)
 	if err != nil {
 		return queryOut{}, err
+	}
+	if filter != nil && !scan {
+		for _, n := range filter.TopLevelNames() {
+			if n == src.keys.hash || n == src.keys.rng {
+				return queryOut{}, validationf("Filter Expression can only contain non-primary key attributes: Primary key attribute: %s", n)
+			}
+		}
 	}
 	proj, err := e.projection(in.ProjectionExpression)
 	if err != nil {
