@@ -22,8 +22,9 @@ const (
 
 // DB is one durable DynamoDB-compatible database in a directory.
 type DB struct {
-	pdb *pebble.DB
-	log *slog.Logger
+	pdb  *pebble.DB
+	sync *pebble.WriteOptions
+	log  *slog.Logger
 	now func() time.Time
 
 	mu     sync.RWMutex
@@ -47,6 +48,9 @@ type Options struct {
 	// CacheBytes is pebble's block cache (default 16 MiB); MemTableBytes its memtable size
 	// (default 8 MiB). Together they bound what the engine keeps in memory.
 	CacheBytes, MemTableBytes int64
+	// NoSync commits without fsync: for throw-away databases (tests), where a crash of the
+	// machine may lose the last writes. The process crashing still loses nothing.
+	NoSync bool
 }
 
 // Open opens (creating when missing) the database in dir.
@@ -71,9 +75,12 @@ func Open(dir string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("dynamo: open %s: %w", dir, err)
 	}
 	db := &DB{
-		pdb: pdb, log: opts.Log, now: opts.Now,
+		pdb: pdb, sync: pebble.Sync, log: opts.Log, now: opts.Now,
 		tables: map[string]*tableDesc{}, streamSeq: map[string]uint64{},
 		writes: make(chan *writeReq, 1024), stop: make(chan struct{}), notify: make(chan struct{}),
+	}
+	if opts.NoSync {
+		db.sync = pebble.NoSync
 	}
 	if db.log == nil {
 		db.log = slog.Default()

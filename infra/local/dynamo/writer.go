@@ -104,7 +104,7 @@ func (db *DB) commitGroup(group []*writeReq) {
 		}
 	}
 	if !b.Empty() {
-		if err := b.Commit(pebble.Sync); err != nil {
+		if err := b.Commit(db.sync); err != nil {
 			err = fmt.Errorf("dynamo: commit: %w", err)
 			for i := range errs {
 				if errs[i] == nil {
