@@ -25,7 +25,7 @@ type DB struct {
 	pdb  *pebble.DB
 	sync *pebble.WriteOptions
 	log  *slog.Logger
-	now func() time.Time
+	now  func() time.Time
 
 	mu     sync.RWMutex
 	tables map[string]*tableDesc
