@@ -125,11 +125,13 @@ func (f *Fanout) log() *slog.Logger {
 // IsEventInsert is the rule of the stream's event source filter (the CDK stack's
 // eventItemFilter, the local stack's stream feed): fanout gets the INSERTs of event items only.
 func IsEventInsert(rec awsevents.DynamoDBEventRecord) bool {
-	if rec.EventName != string(awsevents.DynamoDBOperationTypeInsert) {
-		return false
-	}
 	pk, ok := rec.Change.Keys["pk"]
-	return ok && pk.DataType() == awsevents.DataTypeString && strings.HasPrefix(pk.String(), store.EventKeyPrefix)
+	return ok && pk.DataType() == awsevents.DataTypeString && WantsRecord(rec.EventName, []byte(pk.String()))
+}
+
+// WantsRecord is IsEventInsert on a record's event name and partition key alone.
+func WantsRecord(eventName string, partitionKey []byte) bool {
+	return eventName == string(awsevents.DynamoDBOperationTypeInsert) && strings.HasPrefix(string(partitionKey), store.EventKeyPrefix)
 }
 
 func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecord) error {

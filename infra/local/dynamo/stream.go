@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,22 +93,57 @@ func streamRecord(t *tableDesc, seq uint64, now time.Time, m mutation) streamRec
 	return rec
 }
 
+// StreamFilter says which records a reader wants, from the event name (INSERT, MODIFY,
+// REMOVE) and the partition key's bytes, before the record is decoded: what a Lambda event
+// source mapping's filter criteria do. nil keeps every record.
+type StreamFilter func(eventName string, partitionKey []byte) bool
+
+// StreamBatch is what one ReadStream returns: the records kept, and the sequence number of
+// the last record read, kept or not, to resume (and checkpoint) after.
+type StreamBatch struct {
+	Records []awsevents.DynamoDBEventRecord
+	Last    string
+}
+
+// A stream value is a small header, then the record's JSON: the event name's length and
+// text, the partition key's length and bytes (uvarints), so filters skip records without
+// decoding them.
+func appendStreamHeader(b []byte, eventName string, pk []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(eventName)))
+	b = append(b, eventName...)
+	b = binary.AppendUvarint(b, uint64(len(pk)))
+	return append(b, pk...)
+}
+
+func splitStreamValue(v []byte) (eventName string, pk, record []byte, ok bool) {
+	n, w := binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < n {
+		return "", nil, nil, false
+	}
+	eventName, v = string(v[w:w+int(n)]), v[w+int(n):]
+	n, w = binary.Uvarint(v)
+	if w <= 0 || uint64(len(v)-w) < n {
+		return "", nil, nil, false
+	}
+	return eventName, v[w : w+int(n)], v[w+int(n):], true
+}
+
 // ReadStream waits for stream records of table after the sequence number after ("" = from
-// the oldest kept) and returns up to max of them, oldest first. It returns ctx's error when
-// ctx ends first.
-func (db *DB) ReadStream(ctx context.Context, table, after string, max int) ([]awsevents.DynamoDBEventRecord, error) {
+// the oldest kept) and returns up to max of them that keep accepts, oldest first, once at
+// least one record (kept or not) is there. It returns ctx's error when ctx ends first.
+func (db *DB) ReadStream(ctx context.Context, table, after string, max int, keep StreamFilter) (StreamBatch, error) {
 	t, err := db.table(table)
 	if err != nil {
-		return nil, err
+		return StreamBatch{}, err
 	}
 	if t.StreamSpecification == nil || !t.StreamSpecification.StreamEnabled {
-		return nil, validationf("table %s has no stream", table)
+		return StreamBatch{}, validationf("table %s has no stream", table)
 	}
 	var from uint64
 	if after != "" {
 		n, err := strconv.ParseUint(after, 10, 64)
 		if err != nil {
-			return nil, validationf("bad sequence number %q", after)
+			return StreamBatch{}, validationf("bad sequence number %q", after)
 		}
 		from = n + 1
 	}
@@ -116,33 +152,44 @@ func (db *DB) ReadStream(ctx context.Context, table, after string, max int) ([]a
 		db.notifyMu.Lock()
 		wait := db.notify
 		db.notifyMu.Unlock()
-		recs, err := db.readStream(p, from, max)
-		if err != nil || len(recs) > 0 {
-			return recs, err
+		batch, err := db.readStream(p, from, max, keep)
+		if err != nil || batch.Last != "" {
+			return batch, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return StreamBatch{}, ctx.Err()
 		case <-db.stop:
-			return nil, errClosed
+			return StreamBatch{}, errClosed
 		case <-wait:
 		}
 	}
 }
 
-func (db *DB) readStream(p []byte, from uint64, max int) ([]awsevents.DynamoDBEventRecord, error) {
+// streamScanLimit bounds how many filtered-out records one read skips before it returns.
+const streamScanLimit = 10000
+
+func (db *DB) readStream(p []byte, from uint64, max int, keep StreamFilter) (StreamBatch, error) {
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: append(p, be64(from)...), UpperBound: prefixEnd(p)})
 	if err != nil {
-		return nil, err
+		return StreamBatch{}, err
 	}
 	defer it.Close()
-	var out []awsevents.DynamoDBEventRecord
-	for ok := it.First(); ok && len(out) < max; ok = it.Next() {
-		var rec awsevents.DynamoDBEventRecord
-		if err := json.Unmarshal(it.Value(), &rec); err != nil {
-			return nil, fmt.Errorf("dynamo: stream record %x: %w", it.Key(), err)
+	var out StreamBatch
+	for ok, n := it.First(), 0; ok && len(out.Records) < max && n < streamScanLimit; ok, n = it.Next(), n+1 {
+		out.Last = fmt.Sprintf("%021d", beUint64(it.Key()[len(p):]))
+		name, pk, raw, ok := splitStreamValue(it.Value())
+		if !ok {
+			return StreamBatch{}, fmt.Errorf("dynamo: stream record %x: bad header", it.Key())
 		}
-		out = append(out, rec)
+		if keep != nil && !keep(name, pk) {
+			continue
+		}
+		var rec awsevents.DynamoDBEventRecord
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return StreamBatch{}, fmt.Errorf("dynamo: stream record %x: %w", it.Key(), err)
+		}
+		out.Records = append(out.Records, rec)
 	}
 	return out, nil
 }

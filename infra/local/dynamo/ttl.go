@@ -125,7 +125,8 @@ func (db *DB) trimStream(t *tableDesc) error {
 		var rec struct {
 			Change struct{ ApproximateCreationDateTime int64 } `json:"dynamodb"`
 		}
-		if err := jsonUnmarshal(it.Value(), &rec); err != nil || rec.Change.ApproximateCreationDateTime >= cutoff {
+		_, _, raw, ok := splitStreamValue(it.Value())
+		if !ok || jsonUnmarshal(raw, &rec) != nil || rec.Change.ApproximateCreationDateTime >= cutoff {
 			break
 		}
 		last = append(last[:0], it.Key()...)

@@ -235,7 +235,8 @@ func (tx *txn) applyItem(m mutation) error {
 		return err
 	}
 	tx.streamed = true
-	return tx.b.Set(append(prefix(famStream, t.TableName), be64(seq)...), raw, nil)
+	val := appendStreamHeader(nil, rec.EventName, keyBytes(rec.Change.Keys[t.schema().hash]))
+	return tx.b.Set(append(prefix(famStream, t.TableName), be64(seq)...), append(val, raw...), nil)
 }
 
 // secondaryKeys are the GSI and TTL entries an item has.
