@@ -69,7 +69,9 @@ const sqsBatch = 10
 //     client may vanish at any moment anyway, and retrying the record would hold up every
 //     connection behind one slow client;
 //  4. one webhook.Task per webhook is enqueued (SendMessageBatch, 10 at a time);
-//  5. who was served is recorded on the event's fanout marker (store.RecordFanout).
+//  5. who was served is recorded on the event's fanout marker (store.RecordFanout), in the
+//     background while the next records are served; the invocation ends once every marker
+//     is written.
 //
 // Idempotency: the stream delivers at least once, and a batch is redelivered from its first
 // failed record. Before posting, fanout reads the marker of step 5 and skips the connections
@@ -95,6 +97,8 @@ type Fanout struct {
 // HandleStream is the fanout function's handler (DynamoDB stream, ReportBatchItemFailures).
 func (f *Fanout) HandleStream(ctx context.Context, ev awsevents.DynamoDBEvent) (awsevents.DynamoDBEventResponse, error) {
 	run := &fanoutRun{Fanout: f, subscribers: map[store.Target][]store.Subscriber{}, keys: map[string]*store.APIKey{}}
+	run.markers.SetLimit(markerWrites)
+	defer run.markers.Wait()
 	var resp awsevents.DynamoDBEventResponse
 	for i, rec := range ev.Records {
 		if err := run.record(ctx, rec); err != nil {
@@ -113,7 +117,11 @@ type fanoutRun struct {
 	*Fanout
 	subscribers map[store.Target][]store.Subscriber
 	keys        map[string]*store.APIKey // nil: deleted
+	markers     errgroup.Group           // RecordFanout writes in flight
 }
+
+// markerWrites is how many fanout markers one invocation writes at once.
+const markerWrites = 16
 
 func (f *Fanout) log() *slog.Logger {
 	if f.Log == nil {
@@ -199,10 +207,16 @@ func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecor
 
 	served := r.post(ctx, targets, events.Reduce(ev.Payload))
 	enqueued, enqueueErr := r.enqueue(ctx, ev, hooks)
-	if err := r.Store.RecordFanout(ctx, ev.EventID, served, enqueued); err != nil {
-		// The posts and enqueues happened; failing the record would only repeat them.
-		r.log().Warn("fanout: could not record who was served; a redelivery would serve them again", "event_id", ev.EventID, "err", err)
-	}
+	// The marker is written while the next records go out (HandleStream waits for every
+	// marker before it returns): a write per event in line would bound an inbox's events to
+	// one per write round trip.
+	r.markers.Go(func() error {
+		if err := r.Store.RecordFanout(ctx, ev.EventID, served, enqueued); err != nil {
+			// The posts and enqueues happened; failing the record would only repeat them.
+			r.log().Warn("fanout: could not record who was served; a redelivery would serve them again", "event_id", ev.EventID, "err", err)
+		}
+		return nil
+	})
 	return enqueueErr
 }
 

@@ -170,6 +170,7 @@ func TestFanoutSkipsWhatIsNotAnEvent(t *testing.T) {
 	modify.EventName = "MODIFY"
 	other := eventRecord(3, events.MessageReceived, "p", "a@x.org")
 	other.Change.NewImage["pk"] = awsevents.NewStringAttribute("INBOX#a@x.org")
+	other.Change.Keys["pk"] = other.Change.NewImage["pk"]
 	broken := eventRecord(4, events.MessageReceived, "p", "a@x.org")
 	broken.Change.NewImage["event"] = awsevents.NewStringAttribute("{not json")
 	resp := handle(t, newFanout(st, p, &queue{}), label, modify, other, broken)
