@@ -55,7 +55,7 @@ var tableSeq atomic.Int64
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	name := fmt.Sprintf("t%d", tableSeq.Add(1))
+	name := fmt.Sprintf("table-%d", tableSeq.Add(1))
 	blobs := blob.New(servers.S3(), "bucket-"+name, "")
 	st := store.New(servers.DynamoDB(), blobs, name, auth.TokenKey(testSecret))
 	if err := st.EnsureTable(ctx); err != nil {

@@ -259,7 +259,7 @@ func newMatrixEnv(t *testing.T) (*env, *matrixFixtures) {
 	ctx := context.Background()
 	f := &matrixFixtures{inbox: map[place]string{}, msg: map[place]wire.Message{}, key: map[place]string{}, webhook: map[place]string{}, draft: map[place]string{}}
 	f.podA, f.podB = e.createPod("A").PodID, e.createPod("B").PodID
-	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	t0 := time.Date(2035, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, in := range []struct {
 		at       place
 		pod, usr string

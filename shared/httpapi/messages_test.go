@@ -64,7 +64,7 @@ func TestMessagesAndThreads(t *testing.T) {
 	pod := e.createPod("P")
 	in := e.createInbox("/v0/pods/"+pod.PodID+"/inboxes", map[string]any{"username": "agent"})
 	other := e.createInbox("/v0/inboxes", map[string]any{"username": "other"})
-	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	t0 := time.Date(2035, 1, 2, 3, 4, 5, 0, time.UTC)
 	first := e.deliver(in.InboxID, "<abc@host>", "", "Hello", t0, nil, mail.Attachment{
 		Attachment: wire.Attachment{AttachmentID: "att1", Filename: "report.pdf", ContentType: "application/pdf", ContentDisposition: "attachment"},
 		Content:    []byte("%PDF-1.4 fake"),
@@ -95,7 +95,7 @@ func TestMessagesAndThreads(t *testing.T) {
 	if list.Count != 1 || list.Messages[0].MessageID != reply.MessageID {
 		t.Fatalf("after = %+v", list)
 	}
-	e.ok("GET", base+"/messages?before=2025-01-02T03:30:00.000Z", nil, &list)
+	e.ok("GET", base+"/messages?before=2035-01-02T03:30:00.000Z", nil, &list)
 	if list.Count != 1 || list.Messages[0].MessageID != first.MessageID {
 		t.Fatalf("before = %+v", list)
 	}
@@ -198,7 +198,7 @@ func TestMessagesAndThreads(t *testing.T) {
 func TestSubstringFilters(t *testing.T) {
 	e := newEnv(t)
 	in := e.createInbox("/v0/inboxes", map[string]any{"username": "agent"})
-	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	t0 := time.Date(2035, 1, 2, 3, 4, 5, 0, time.UTC)
 	e.deliver(in.InboxID, "<a@host>", "", "Quarterly report", t0, nil)
 	e.deliver(in.InboxID, "<b@host>", "", "Lunch", t0.Add(time.Minute), nil)
 	e.deliver(in.InboxID, "<c@host>", "", "Report draft", t0.Add(2*time.Minute), nil)

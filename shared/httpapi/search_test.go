@@ -13,7 +13,7 @@ func TestSearch(t *testing.T) {
 	e := newEnv(t)
 	in := e.createInbox("/v0/inboxes", map[string]any{"username": "agent", "display_name": "Billing Desk"})
 	e.createInbox("/v0/inboxes", map[string]any{"username": "agent-two"})
-	t0 := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	t0 := time.Date(2035, 1, 2, 3, 4, 5, 0, time.UTC)
 	e.deliver(in.InboxID, "<a@host>", "", "Invoice overdue", t0, nil)
 	e.deliver(in.InboxID, "<b@host>", "", "Lunch on Friday", t0.Add(time.Minute), nil)
 	e.deliver(in.InboxID, "<c@host>", "", "Invoice paid", t0.Add(2*time.Minute), []string{wire.LabelSpam})

@@ -100,8 +100,28 @@ func (f *Fanout) HandleStream(ctx context.Context, ev awsevents.DynamoDBEvent) (
 	run.markers.SetLimit(markerWrites)
 	defer run.markers.Wait()
 	var resp awsevents.DynamoDBEventResponse
+	evs := make([]*store.EventRecord, len(ev.Records))
+	var ids []string
 	for i, rec := range ev.Records {
-		if err := run.record(ctx, rec); err != nil {
+		if evs[i] = run.decode(rec); evs[i] != nil {
+			ids = append(ids, evs[i].EventID)
+		}
+	}
+	// What earlier runs served, for the whole batch in one read before anything is served.
+	progress, err := f.Store.FanoutProgressOf(ctx, ids)
+	if err != nil {
+		f.log().Error("fanout: progress unreadable; the stream retries the batch", "err", err)
+		for _, rec := range ev.Records {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+		}
+		return resp, nil
+	}
+	run.progress = progress
+	for i, rec := range ev.Records {
+		if evs[i] == nil {
+			continue
+		}
+		if err := run.serve(ctx, evs[i]); err != nil {
 			f.log().Error("fanout: event not delivered; the stream retries it", "sequence_number", rec.Change.SequenceNumber, "err", err)
 			for _, later := range ev.Records[i:] {
 				resp.BatchItemFailures = append(resp.BatchItemFailures, awsevents.DynamoDBBatchItemFailure{ItemIdentifier: later.Change.SequenceNumber})
@@ -118,6 +138,7 @@ type fanoutRun struct {
 	subscribers map[store.Target][]store.Subscriber
 	keys        map[string]*store.APIKey // nil: deleted
 	markers     errgroup.Group           // RecordFanout writes in flight
+	progress    map[string]store.FanoutDone
 }
 
 // markerWrites is how many fanout markers one invocation writes at once.
@@ -142,7 +163,9 @@ func WantsRecord(eventName string, partitionKey []byte) bool {
 	return eventName == string(awsevents.DynamoDBOperationTypeInsert) && strings.HasPrefix(string(partitionKey), store.EventKeyPrefix)
 }
 
-func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecord) error {
+// decode is the event a record carries, or nil for a record fanout skips: not an event item,
+// malformed (retrying cannot fix it), or a label event (listed by GET …/events, never pushed).
+func (r *fanoutRun) decode(rec awsevents.DynamoDBEventRecord) *store.EventRecord {
 	if !IsEventInsert(rec) {
 		return nil
 	}
@@ -157,8 +180,13 @@ func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecor
 		return nil
 	}
 	if !events.IsType(ev.EventType) {
-		return nil // label.added/label.removed: listed by GET …/events, never pushed
+		return nil
 	}
+	return &ev
+}
+
+// serve hands one event to its connections and webhooks.
+func (r *fanoutRun) serve(ctx context.Context, ev *store.EventRecord) error {
 	env := events.Envelope{OrgID: ev.OrgID, PodID: ev.PodID, InboxID: ev.InboxID, EventType: ev.EventType}
 
 	var conns []store.Subscriber
@@ -186,10 +214,7 @@ func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecor
 	if len(conns) == 0 && len(hooks) == 0 {
 		return nil
 	}
-	done, err := r.Store.FanoutProgress(ctx, ev.EventID)
-	if err != nil {
-		return err
-	}
+	done := r.progress[ev.EventID] // zero value: nothing served yet
 	var targets []string
 	for _, c := range conns {
 		if done.Connections[c.ConnectionID] {
@@ -206,7 +231,7 @@ func (r *fanoutRun) record(ctx context.Context, rec awsevents.DynamoDBEventRecor
 	hooks = slices.DeleteFunc(hooks, func(h *store.Webhook) bool { return done.Webhooks[h.WebhookID] })
 
 	served := r.post(ctx, targets, events.Reduce(ev.Payload))
-	enqueued, enqueueErr := r.enqueue(ctx, ev, hooks)
+	enqueued, enqueueErr := r.enqueue(ctx, *ev, hooks)
 	// The marker is written while the next records go out (HandleStream waits for every
 	// marker before it returns): a write per event in line would bound an inbox's events to
 	// one per write round trip.

@@ -114,7 +114,7 @@ func (f *fixture) events(inbox string) []wire.Event {
 	return out
 }
 
-var t0 = time.Date(2025, 1, 2, 10, 0, 0, 0, time.UTC)
+var t0 = time.Date(2035, 1, 2, 10, 0, 0, 0, time.UTC)
 
 func TestDeliverInbound(t *testing.T) {
 	f := newFixture(t, "agent@x.org")

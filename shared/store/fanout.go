@@ -2,8 +2,8 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,21 +41,51 @@ func fanoutPK(eventID string) string { return "FANOUT#" + eventID }
 
 // FanoutProgress reads what earlier runs recorded for eventID (nothing, for a new event).
 func (s *Store) FanoutProgress(ctx context.Context, eventID string) (FanoutDone, error) {
-	done := FanoutDone{Connections: map[string]bool{}, Webhooks: map[string]bool{}}
-	var it fanoutItem
-	switch err := s.getItem(ctx, fanoutPK(eventID), skFanout, &it); {
-	case errors.Is(err, ErrNotFound):
+	all, err := s.FanoutProgressOf(ctx, []string{eventID})
+	if err != nil {
+		return FanoutDone{}, err
+	}
+	if done, ok := all[eventID]; ok {
 		return done, nil
-	case err != nil:
-		return done, err
 	}
-	for _, id := range it.Connections {
-		done.Connections[id] = true
+	return FanoutDone{Connections: map[string]bool{}, Webhooks: map[string]bool{}}, nil
+}
+
+// FanoutProgressOf is FanoutProgress for many events at once (batch reads of 100): what a
+// stream batch needs before it serves its first record. Events never served are absent.
+func (s *Store) FanoutProgressOf(ctx context.Context, eventIDs []string) (map[string]FanoutDone, error) {
+	out := make(map[string]FanoutDone, len(eventIDs))
+	seen := map[string]bool{}
+	var ks []map[string]types.AttributeValue
+	for _, id := range eventIDs {
+		if !seen[id] {
+			seen[id] = true
+			ks = append(ks, key(fanoutPK(id), skFanout))
+		}
 	}
-	for _, id := range it.Webhooks {
-		done.Webhooks[id] = true
+	for len(ks) > 0 {
+		n := min(100, len(ks))
+		items, err := s.batchGet(ctx, ks[:n])
+		if err != nil {
+			return nil, fmt.Errorf("store: fanout progress: %w", err)
+		}
+		ks = ks[n:]
+		for _, av := range items {
+			var it fanoutItem
+			if err := unmarshal(av, &it); err != nil {
+				return nil, err
+			}
+			done := FanoutDone{Connections: map[string]bool{}, Webhooks: map[string]bool{}}
+			for _, id := range it.Connections {
+				done.Connections[id] = true
+			}
+			for _, id := range it.Webhooks {
+				done.Webhooks[id] = true
+			}
+			out[strings.TrimPrefix(it.PK, "FANOUT#")] = done
+		}
 	}
-	return done, nil
+	return out, nil
 }
 
 // RecordFanout adds connection and webhook ids to what eventID was served to.

@@ -34,7 +34,7 @@ func (c *clock) Now() time.Time { return time.UnixMilli(c.t.Add(1)).UTC() }
 // newStore returns a Store on a fresh table of the embedded DynamoDB.
 func newStore(t testing.TB) (*Store, *clock) {
 	t.Helper()
-	c := newClock(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+	c := newClock(time.Date(2035, 1, 2, 3, 4, 5, 0, time.UTC))
 	table := fmt.Sprintf("pigeon-%d", tableSeq.Add(1))
 	s := New(servers.DynamoDB(), blob.New(servers.S3(), table, ""), table, []byte("test token key"), WithClock(c.Now))
 	if err := s.EnsureTable(context.Background()); err != nil {
