@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
 )
 
 // Region and Account are what the ARNs of this database name.
@@ -66,11 +67,19 @@ func Open(dir string, opts Options) (*DB, error) {
 	}
 	cache := pebble.NewCache(opts.CacheBytes)
 	defer cache.Unref()
-	pdb, err := pebble.Open(filepath.Join(dir), &pebble.Options{
+	popts := &pebble.Options{
 		Cache:        cache,
 		MemTableSize: uint64(opts.MemTableBytes),
 		Logger:       quietLogger{},
-	})
+	}
+	// Bloom filters on every level: most point reads of a write path (conditions on items
+	// that do not exist yet, index entries, markers) look for keys that are absent, and a
+	// filter answers those without reading a block.
+	popts.Levels = make([]pebble.LevelOptions, 7)
+	for i := range popts.Levels {
+		popts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	pdb, err := pebble.Open(filepath.Join(dir), popts)
 	if err != nil {
 		return nil, fmt.Errorf("dynamo: open %s: %w", dir, err)
 	}

@@ -102,6 +102,9 @@ func checkItem(t *tableDesc, it Item) error {
 		if len(keyBytes(v)) == 0 {
 			return validationf("One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: %s", k[0])
 		}
+		if err := checkKeySize(k[0], v, k[0] == s.hash); err != nil {
+			return err
+		}
 	}
 	for _, g := range t.GlobalSecondaryIndexes {
 		gs := schemaOf(g.KeySchema, t.AttributeDefinitions)
@@ -116,6 +119,9 @@ func checkItem(t *tableDesc, it Item) error {
 			if len(keyBytes(v)) == 0 {
 				return validationf("One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty string value. IndexName: %s, IndexKey: %s", g.IndexName, k[0])
 			}
+			if err := checkKeySize(k[0], v, k[0] == gs.hash); err != nil {
+				return err
+			}
 		}
 	}
 	for k, v := range it {
@@ -123,6 +129,24 @@ func checkItem(t *tableDesc, it Item) error {
 	}
 	if it.Size() > maxItemBytes {
 		return validationf("Item size has exceeded the maximum allowed size")
+	}
+	return nil
+}
+
+// DynamoDB's limits on key attribute values: 2048 bytes for a partition key, 1024 for a sort
+// key (GSI keys alike).
+const (
+	maxPartitionKeyBytes = 2048
+	maxSortKeyBytes      = 1024
+)
+
+func checkKeySize(name string, v Value, partition bool) error {
+	n := len(keyBytes(v))
+	switch {
+	case partition && n > maxPartitionKeyBytes:
+		return validationf("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of %d bytes", maxPartitionKeyBytes)
+	case !partition && n > maxSortKeyBytes:
+		return validationf("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of %d bytes", maxSortKeyBytes)
 	}
 	return nil
 }

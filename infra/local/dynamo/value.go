@@ -57,86 +57,33 @@ type Item map[string]Value
 func Str(s string) Value { return Value{Kind: KindS, S: s} }
 func Num(n string) Value { return Value{Kind: KindN, S: n} }
 
-// UnmarshalJSON reads DynamoDB JSON: an object with exactly one type tag.
+// UnmarshalJSON reads DynamoDB JSON: an object with exactly one type tag (value_json.go).
 func (v *Value) UnmarshalJSON(data []byte) error {
-	var tagged map[string]json.RawMessage
-	if err := json.Unmarshal(data, &tagged); err != nil {
-		return fmt.Errorf("an attribute value must be an object with one type: %w", err)
+	out, rest, err := parseValue(data)
+	if err != nil {
+		return err
 	}
-	if len(tagged) != 1 {
-		return fmt.Errorf("Supplied AttributeValue has %d types; it must have exactly one of S, N, B, BOOL, NULL, SS, NS, BS, L, M", len(tagged))
+	if len(skipSpace(rest)) > 0 {
+		return errSyntax
 	}
-	for tag, raw := range tagged {
-		*v = Value{}
-		switch tag {
-		case "S":
-			v.Kind = KindS
-			return json.Unmarshal(raw, &v.S)
-		case "N":
-			v.Kind = KindN
-			if err := json.Unmarshal(raw, &v.S); err != nil {
-				return err
-			}
-			if _, ok := parseNumber(v.S); !ok {
-				return fmt.Errorf("The parameter cannot be converted to a numeric value: %s", v.S)
-			}
-			return nil
-		case "B":
-			v.Kind = KindB
-			return json.Unmarshal(raw, &v.B) // base64, as encoding/json does []byte
-		case "BOOL":
-			v.Kind = KindBOOL
-			return json.Unmarshal(raw, &v.Bool)
-		case "NULL":
-			v.Kind = KindNULL
-			var b bool
-			if err := json.Unmarshal(raw, &b); err != nil {
-				return err
-			}
-			if !b {
-				return fmt.Errorf("Null attribute value types must have the value of true")
-			}
-			return nil
-		case "SS", "NS":
-			v.Kind = KindSS
-			if tag == "NS" {
-				v.Kind = KindNS
-			}
-			if err := json.Unmarshal(raw, &v.Strings); err != nil {
-				return err
-			}
-			if len(v.Strings) == 0 {
-				return fmt.Errorf("An string set  may not be empty")
-			}
-			if v.Kind == KindNS {
-				for _, n := range v.Strings {
-					if _, ok := parseNumber(n); !ok {
-						return fmt.Errorf("The parameter cannot be converted to a numeric value: %s", n)
-					}
-				}
-			}
-			return checkSetDuplicates(*v)
-		case "BS":
-			v.Kind = KindBS
-			if err := json.Unmarshal(raw, &v.Binaries); err != nil {
-				return err
-			}
-			if len(v.Binaries) == 0 {
-				return fmt.Errorf("Binary sets should not be empty")
-			}
-			return checkSetDuplicates(*v)
-		case "L":
-			v.Kind = KindL
-			v.L = []Value{}
-			return json.Unmarshal(raw, &v.L)
-		case "M":
-			v.Kind = KindM
-			v.M = map[string]Value{}
-			return json.Unmarshal(raw, &v.M)
-		default:
-			return fmt.Errorf("unknown attribute value type %q", tag)
-		}
+	*v = out
+	return nil
+}
+
+// UnmarshalJSON reads a DynamoDB JSON map of attribute values.
+func (it *Item) UnmarshalJSON(data []byte) error {
+	if s := skipSpace(data); len(s) >= 4 && string(s[:4]) == "null" {
+		*it = nil
+		return nil
 	}
+	out, rest, err := parseItem(data)
+	if err != nil {
+		return err
+	}
+	if len(skipSpace(rest)) > 0 {
+		return errSyntax
+	}
+	*it = out
 	return nil
 }
 

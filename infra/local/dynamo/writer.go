@@ -224,7 +224,8 @@ func (tx *txn) applyItem(m mutation) error {
 			}
 		}
 	}
-	if t.StreamSpecification == nil || !t.StreamSpecification.StreamEnabled || (m.old == nil && m.new == nil) {
+	// DynamoDB Streams writes no record for a write that changed nothing.
+	if t.StreamSpecification == nil || !t.StreamSpecification.StreamEnabled || (m.old == nil && m.new == nil) || itemsEqual(m.old, m.new) {
 		return nil
 	}
 	seq := tx.db.streamSeq[t.TableName] + 1
@@ -295,8 +296,8 @@ func itemKey(t *tableDesc, it Item) []byte {
 }
 
 func decodeItem(raw []byte) (Item, error) {
-	var it Item
-	if err := json.Unmarshal(raw, &it); err != nil {
+	it, _, err := parseItem(raw)
+	if err != nil {
 		return nil, fmt.Errorf("dynamo: stored item: %w", err)
 	}
 	return it, nil
@@ -308,4 +309,18 @@ func beUint64(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 func eventID(table string, seq uint64) string {
 	sum := sha256.Sum256(append([]byte(table+"\x00"), be64(seq)...))
 	return hex.EncodeToString(sum[:16])
+}
+
+// itemsEqual says whether two existing items hold the same attributes and values.
+func itemsEqual(a, b Item) bool {
+	if a == nil || b == nil || len(a) != len(b) {
+		return false
+	}
+	for k, av := range a {
+		bv, ok := b[k]
+		if !ok || !Equal(av, bv) {
+			return false
+		}
+	}
+	return true
 }
