@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -26,10 +28,11 @@ type storage struct {
 }
 
 // connect finds DynamoDB and S3: each at its AWS_ENDPOINT_URL_<SERVICE> or AWS_ENDPOINT_URL
-// (LocalStack, or AWS itself) when one is set, otherwise on embedded servers on loopback. The
-// S3 client uses path-style addressing, which the embedded server and LocalStack need and AWS
-// accepts.
-func connect(ctx context.Context, set Settings) (*storage, error) {
+// (LocalStack, or AWS itself) when one is set, otherwise on embedded servers on loopback,
+// listening on set.DynamoDBAddr and set.S3Addr, with their data in dataDir (dynamodb/, s3/;
+// fsyncs skipped when ephemeral). The S3 client uses path-style addressing, which the embedded
+// server and LocalStack need and AWS accepts.
+func connect(ctx context.Context, set Settings, dataDir string, ephemeral bool, log *slog.Logger) (*storage, error) {
 	ddbURL := firstOf(set.lookup("AWS_ENDPOINT_URL_DYNAMODB"), set.lookup("AWS_ENDPOINT_URL"))
 	s3URL := firstOf(set.lookup("AWS_ENDPOINT_URL_S3"), set.lookup("AWS_ENDPOINT_URL"))
 	st := &storage{Region: firstOf(set.lookup("AWS_REGION"), set.lookup("AWS_DEFAULT_REGION"), embedded.Region)}
@@ -43,8 +46,17 @@ func connect(ctx context.Context, set Settings) (*storage, error) {
 	}
 	if ddbURL == "" || s3URL == "" {
 		var err error
-		if st.embedded, err = embedded.Start(); err != nil {
-			return nil, err
+		opts := embedded.Options{Dir: dataDir, Ephemeral: ephemeral, DynamoDBAddr: set.DynamoDBAddr, S3Addr: set.S3Addr, Log: log}
+		st.embedded, err = embedded.Open(opts)
+		if err != nil && set.S3Addr == DefaultS3Addr && errors.Is(err, syscall.EADDRINUSE) {
+			// The default port is a convenience (presigned URLs that outlive a restart), not
+			// worth refusing to start for.
+			log.Warn("local: the embedded S3's default port is taken; using a free one (presigned URLs will not survive a restart)", "addr", DefaultS3Addr)
+			opts.S3Addr = ""
+			st.embedded, err = embedded.Open(opts)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("local: %w", err)
 		}
 	}
 	if ddbURL != "" {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigatewaymanagementapi"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/pigeon-mail/pigeon/infra/local/embedded"
+	"github.com/pigeon-mail/pigeon/infra/local/dynamo"
 	"github.com/pigeon-mail/pigeon/infra/local/sqsemu"
 	"github.com/pigeon-mail/pigeon/infra/local/wsgateway"
 	"github.com/pigeon-mail/pigeon/shared/config"
@@ -45,7 +46,16 @@ import (
 //     received messages to the webhooks function (realtime.Webhooks) as Lambda's SQS poller does,
 //     deleting the ones it did not report as failures. PIGEON_LOCAL_RETRY_SCALE (default 1)
 //     multiplies the queue's visibility timeouts, so that tests can run Svix's retry schedule
-//     (5 s, 5 min, …) in milliseconds while the functions set the real values.
+//     (5 s, 5 min, …) in milliseconds while the functions set the real values. The queue is
+//     durable, in <data dir>/sqs (sqsemu's log; not fsynced when the stack is ephemeral): a
+//     delivery pending or waiting out its backoff when the stack stops or crashes comes back
+//     after the restart, the same message (so the same task and svix-id) with its receive
+//     count, and is dead-lettered after the last attempt as before.
+//   - Restarts: no WebSocket survives one, so with the embedded DynamoDB the connection items
+//     (and their subscription index entries) a previous run left are deleted before the first
+//     upgrade is accepted; upgrades wait until then. With an external table (LocalStack or
+//     AWS, perhaps shared with a deployed stack) they are left to the TTL and to fanout, which
+//     forgets a connection the gateway answers 410 for.
 type realtimeStack struct {
 	gateway     *wsgateway.Gateway
 	sessions    sync.WaitGroup // WebSocket connections being served, $disconnect included
@@ -55,6 +65,18 @@ type realtimeStack struct {
 	deadLetters string
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
+
+	ready     chan struct{} // closed once startRealtime is done (or the stack stops)
+	readyOnce sync.Once
+	up        bool // startRealtime succeeded; set before ready is closed
+}
+
+// open lets the waiting WebSocket upgrades through (served when up, refused otherwise).
+func (rt *realtimeStack) open(up bool) {
+	rt.readyOnce.Do(func() {
+		rt.up = up
+		close(rt.ready)
+	})
 }
 
 // Queue names, visibility and redrive as the CDK stack sets them (6 × the webhooks timeout).
@@ -75,14 +97,25 @@ const (
 // the REST API.
 func (s *Stack) frontDoor(rest http.Handler) http.Handler {
 	sessions := &realtime.Sessions{Store: s.Store, Log: s.log.With("function", "ws")}
-	s.realtime = &realtimeStack{gateway: &wsgateway.Gateway{Invoke: sessions.HandleWebSocket, Log: s.log.With("component", "ws")}}
-	gw := s.realtime.gateway
+	s.realtime = &realtimeStack{gateway: &wsgateway.Gateway{Invoke: sessions.HandleWebSocket, Log: s.log.With("component", "ws")}, ready: make(chan struct{})}
+	rt := s.realtime
+	gw := rt.gateway
 	connections := gw.Connections()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(r.URL.EscapedPath(), "/@connections/"):
 			connections.ServeHTTP(w, r)
 		case wsgateway.IsUpgrade(r) && strings.TrimSuffix(r.URL.Path, "/") == "/v0":
+			// Not before the connections of the previous run are cleared (startRealtime).
+			select {
+			case <-rt.ready:
+			case <-r.Context().Done():
+				return
+			}
+			if !rt.up {
+				http.Error(w, "the stack is stopping", http.StatusServiceUnavailable)
+				return
+			}
 			// The server's read and write timeouts are for REST requests; a WebSocket lives for
 			// up to two hours (the gateway enforces that itself).
 			rc := http.NewResponseController(w)
@@ -97,10 +130,16 @@ func (s *Stack) frontDoor(rest http.Handler) http.Handler {
 	})
 }
 
-// startRealtime starts the webhook queue, the webhooks poller and, with the embedded DynamoDB,
-// the stream feeding fanout. It runs once the REST address (the management endpoint) is known.
-func (s *Stack) startRealtime(set Settings) error {
+// startRealtime clears the connections of the previous run, starts the webhook queue (in
+// dataDir/sqs), the webhooks poller and, with the embedded DynamoDB, the stream feeding
+// fanout, and then lets WebSocket upgrades through. It runs once the REST address (the
+// management endpoint) is known; ctx bounds the start only.
+func (s *Stack) startRealtime(ctx context.Context, set Settings, dataDir string) (err error) {
 	rt := s.realtime
+	defer func() { rt.open(err == nil) }()
+	if err := s.clearConnections(ctx); err != nil {
+		return err
+	}
 	scale := defaultRetryScale
 	if v := set.lookup("PIGEON_LOCAL_RETRY_SCALE"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -114,7 +153,11 @@ func (s *Stack) startRealtime(set Settings) error {
 		return fmt.Errorf("local: sqs listener: %w", err)
 	}
 	sqsURL := "http://" + ln.Addr().String()
-	rt.queue = sqsemu.New(sqsURL, scale)
+	if rt.queue, err = sqsemu.Open(filepath.Join(dataDir, "sqs"), sqsURL, scale); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("local: webhook queue: %w", err)
+	}
+	rt.queue.NoSync = s.Ephemeral
 	rt.deadLetters = rt.queue.CreateQueue(webhookDLQName, webhookVisibility, 0, "")
 	rt.queueURL = rt.queue.CreateQueue(webhookQueueName, webhookVisibility, webhook.MaxAttempts, webhookDLQName)
 	rt.queueSrv = &http.Server{Handler: rt.queue, ReadHeaderTimeout: 10 * time.Second}
@@ -124,7 +167,7 @@ func (s *Stack) startRealtime(set Settings) error {
 
 	creds := credentials.NewStaticCredentialsProvider(localAccessKeyID, localSecretKey, "")
 	queue := sqs.New(sqs.Options{Region: s.Region, BaseEndpoint: aws.String(sqsURL), Credentials: creds})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background()) // the loops outlive the start
 	rt.cancel = cancel
 
 	worker := &realtime.Webhooks{
@@ -137,7 +180,7 @@ func (s *Stack) startRealtime(set Settings) error {
 		rt.pollWebhooks(ctx, worker, s.log)
 	}()
 
-	if st := s.storage.embedded; st != nil && s.storage.DynamoDBEndpoint == st.DynamoDBURL {
+	if st := s.storage.embedded; st != nil && st.DB != nil && s.storage.DynamoDBEndpoint == st.DynamoDBURL {
 		fanout := &realtime.Fanout{
 			Store: s.Store,
 			Poster: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
@@ -149,19 +192,42 @@ func (s *Stack) startRealtime(set Settings) error {
 		rt.wg.Add(1)
 		go func() {
 			defer rt.wg.Done()
-			feedStream(ctx, st.Stream(), s.Config.Table, fanout, s.log)
+			feedStream(ctx, st.DB, s.Config.Table, fanout, s.log)
 		}()
 	}
 	return nil
 }
 
+// embeddedTable reports whether the table is on the embedded DynamoDB (this stack's own).
+func (s *Stack) embeddedTable() bool {
+	st := s.storage
+	return st != nil && st.embedded != nil && st.embedded.DB != nil && st.DynamoDBEndpoint == st.embedded.DynamoDBURL
+}
+
+// clearConnections deletes the WebSocket connections a previous run of the stack recorded in
+// its own (embedded) table: their sockets went with that run.
+func (s *Stack) clearConnections(ctx context.Context) error {
+	if !s.embeddedTable() {
+		return nil
+	}
+	n, err := s.Store.DeleteConnections(ctx, s.Config.OrgID)
+	if err != nil {
+		return fmt.Errorf("local: clear the connections of the previous run: %w", err)
+	}
+	if n > 0 {
+		s.log.Info("cleared the WebSocket connections of the previous run", "connections", n)
+	}
+	return nil
+}
+
 // stopRealtime closes every WebSocket connection, waits (until ctx ends) for their $disconnect,
-// and stops the loops; safe on a stack whose real-time half never started.
+// and stops the loops and the queue; safe on a stack whose real-time half never started.
 func (s *Stack) stopRealtime(ctx context.Context) {
 	rt := s.realtime
 	if rt == nil {
 		return
 	}
+	rt.open(false) // upgrades still waiting are refused
 	if rt.cancel != nil {
 		rt.cancel()
 	}
@@ -182,22 +248,36 @@ func (s *Stack) stopRealtime(ctx context.Context) {
 			_ = rt.queueSrv.Close()
 		}
 	}
+	if rt.queue != nil {
+		if err := rt.queue.Close(); err != nil {
+			s.log.Error("webhook queue: close", "err", err)
+		}
+	}
 }
 
-// feedStream hands the stream's records of table to fanout until ctx ends.
-func feedStream(ctx context.Context, stream *embedded.Stream, table string, fanout *realtime.Fanout, log *slog.Logger) {
-	mine := ":table/" + table + "/stream/"
+// streamConsumer names the local stack's fanout position on the table's stream.
+const streamConsumer = "fanout"
+
+// feedStream stands in for the event source mapping from the table's stream to fanout: it
+// reads the durable stream from its checkpoint, lets through what the deployed filter lets
+// through (INSERTs of event items), hands each batch to fanout with Lambda's retries, and then
+// checkpoints, so after a crash fanout sees every record after the last finished batch again
+// (at least once; its markers keep each event once per connection and webhook).
+func feedStream(ctx context.Context, db *dynamo.DB, table string, fanout *realtime.Fanout, log *slog.Logger) {
+	after, err := db.LoadCheckpoint(streamConsumer, table)
+	if err != nil {
+		log.Error("stream: checkpoint unreadable; starting from the oldest record", "err", err)
+	}
+	skipped := 0
 	for {
-		recs, err := stream.Read(ctx, streamBatchSize)
+		batch, err := db.ReadStream(ctx, table, after, streamBatchSize, realtime.WantsRecord)
 		if err != nil {
+			if ctx.Err() == nil {
+				log.Error("stream: read", "err", err)
+			}
 			return
 		}
-		kept := recs[:0]
-		for _, r := range recs {
-			if strings.Contains(r.EventSourceArn, mine) {
-				kept = append(kept, r)
-			}
-		}
+		kept := batch.Records
 		for attempt := 1; len(kept) > 0; attempt++ {
 			resp, err := fanout.HandleStream(ctx, awsevents.DynamoDBEvent{Records: kept})
 			if err == nil && len(resp.BatchItemFailures) == 0 {
@@ -215,6 +295,15 @@ func feedStream(ctx context.Context, stream *embedded.Stream, table string, fano
 			case <-ctx.Done():
 				return
 			case <-time.After(time.Duration(50<<attempt) * time.Millisecond):
+			}
+		}
+		after = batch.Last
+		// Batches that fanout saw are checkpointed at once; runs of records the filter
+		// skipped only now and then (re-reading them after a crash costs nothing).
+		if skipped += 1; len(batch.Records) > 0 || skipped >= 100 {
+			skipped = 0
+			if err := db.Checkpoint(streamConsumer, table, after); err != nil && ctx.Err() == nil {
+				log.Error("stream: checkpoint", "err", err)
 			}
 		}
 	}

@@ -33,6 +33,9 @@ import (
 type Stack struct {
 	Config           config.Config // what the functions run with
 	APIKey           string        // the organisation key
+	KeySource        KeySource     // where APIKey came from: generated, kept, or PIGEON_API_KEY
+	DataDir          string        // the data directory in use (absolute; a temporary one when Ephemeral)
+	Ephemeral        bool          // DataDir is removed at Close
 	RESTURL          string        // the SDK's base URL (environment.http); routes are under /v0
 	WebSocketURL     string        // ws://…/v0, where the SDK connects (environment.websockets is RESTURL with ws://)
 	SMTPAddr         string        // host:port of the SMTP listener
@@ -53,6 +56,7 @@ type Stack struct {
 	sesSrv    *http.Server
 	smtpSrv   *smtp.Server
 	realtime  *realtimeStack
+	unlock    func() // releases DataDir's LOCK
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 
@@ -60,8 +64,9 @@ type Stack struct {
 	stopScheduler func()
 }
 
-// Start brings the stack up: storage, table and bucket, the bootstrap key, then the SMTP and
-// HTTP listeners. ctx bounds the start only; the stack runs until Close.
+// Start brings the stack up: the data directory (locked) and the organisation key kept there,
+// storage, table and bucket, the bootstrap key, then the SMTP and HTTP listeners. ctx bounds
+// the start only; the stack runs until Close.
 func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	log := set.Log
 	if log == nil {
@@ -74,12 +79,15 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 		}
 	}()
 
-	apiKey := set.APIKey
-	if apiKey == "" {
-		apiKey, _ = auth.NewSecret()
+	if err := s.openDataDir(set); err != nil {
+		return nil, err
 	}
-	s.APIKey = apiKey
-	if s.storage, err = connect(ctx, set); err != nil {
+	apiKey, source, err := s.apiKey(set)
+	if err != nil {
+		return nil, err
+	}
+	s.APIKey, s.KeySource = apiKey, source
+	if s.storage, err = connect(ctx, set, s.DataDir, s.Ephemeral, log); err != nil {
 		return nil, err
 	}
 	s.S3, s.S3Endpoint, s.DynamoDBEndpoint, s.Region = s.storage.S3, s.storage.S3Endpoint, s.storage.DynamoDBEndpoint, s.storage.Region
@@ -155,7 +163,7 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	}
 	s.RESTURL = "http://" + httpLn.Addr().String()
 	s.serve(func() error { return s.httpSrv.Serve(httpLn) }, http.ErrServerClosed)
-	if err := s.startRealtime(set); err != nil {
+	if err := s.startRealtime(ctx, set, s.DataDir); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -225,8 +233,9 @@ func (s *Stack) serve(run func() error, closed error) {
 	}()
 }
 
-// Close stops the listeners (letting requests in flight finish, for up to five seconds) and
-// then the embedded servers. It is safe to call more than once.
+// Close stops the listeners (letting requests in flight finish, for up to five seconds), then
+// the embedded servers (flushing their data), and releases the data directory (removing it when
+// ephemeral). It is safe to call more than once.
 func (s *Stack) Close() {
 	s.closeOnce.Do(func() {
 		if s.stopScheduler != nil {
@@ -259,5 +268,6 @@ func (s *Stack) Close() {
 			s.SES.Wait() // SES event notifications still on their way to sesevents
 		}
 		s.storage.close()
+		s.closeDataDir()
 	})
 }

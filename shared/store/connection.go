@@ -43,6 +43,10 @@ const skConnection = "CONN"
 
 func connectionPK(id string) string { return "CONN#" + id }
 
+// orgConnectionsPK is the GSI1 partition listing an organisation's connections (sort key
+// <connected_at>#<connection_id>).
+func orgConnectionsPK(orgID string) string { return "ORG#" + orgID + "#CONNS" }
+
 func (it connectionItem) connection() Connection {
 	c := it.Connection
 	if it.Sub != nil {
@@ -64,8 +68,12 @@ func (s *Store) PutConnection(ctx context.Context, c Connection) error {
 	c.ConnectedAt = c.ConnectedAt.UTC()
 	c.Subscription = nil
 	item, err := marshal(connectionItem{
-		keys: keys{PK: connectionPK(c.ConnectionID), SK: skConnection}, Connection: c,
-		TTL: c.ConnectedAt.Add(ConnectionTTL).Unix(),
+		keys: keys{
+			PK: connectionPK(c.ConnectionID), SK: skConnection,
+			GSI1PK: orgConnectionsPK(c.OrgID), GSI1SK: timeID(c.ConnectedAt, c.ConnectionID),
+		},
+		Connection: c,
+		TTL:        c.ConnectedAt.Add(ConnectionTTL).Unix(),
 	})
 	if err != nil {
 		return err
@@ -154,15 +162,71 @@ func (s *Store) SetSubscription(ctx context.Context, connectionID string, sub ev
 }
 
 // DeleteConnection removes a connection and its subscription's index entries ($disconnect,
-// a GoneException, a deleted API key). Deleting an unknown connection is not an error.
+// a GoneException, a deleted API key). Deleting an unknown connection is not an error. The
+// index entries go first and the connection item last, so a delete cut short leaves the
+// connection listed (ConnectionIDs) with whatever entries it still has.
 func (s *Store) DeleteConnection(ctx context.Context, connectionID string) error {
 	keys, err := s.partition(ctx, connectionPK(connectionID))
 	if err != nil {
 		return err
 	}
-	reqs := make([]types.WriteRequest, 0, len(keys))
+	var entries, conn []types.WriteRequest
 	for _, k := range keys {
-		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+		req := types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
+		if sk, ok := k[attrSK].(*types.AttributeValueMemberS); ok && sk.Value == skConnection {
+			conn = append(conn, req)
+		} else {
+			entries = append(entries, req)
+		}
 	}
-	return s.batchWrite(ctx, reqs)
+	if err := s.batchWrite(ctx, entries); err != nil {
+		return err
+	}
+	return s.batchWrite(ctx, conn)
+}
+
+// ConnectionIDs lists the ids of an organisation's recorded connections, expired ones
+// included, oldest first (GSI1, so eventually consistent: one recorded a moment ago may be
+// missing).
+func (s *Store) ConnectionIDs(ctx context.Context, orgID string) ([]string, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		IndexName:                 aws.String(indexGSI1),
+		KeyConditionExpression:    aws.String("#pk = :pk"),
+		ProjectionExpression:      aws.String("connection_id"),
+		ExpressionAttributeNames:  map[string]string{"#pk": attrGSI1PK},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": strAV(orgConnectionsPK(orgID))},
+	}
+	var ids []string
+	for {
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("store: connections of %s: %w", orgID, err)
+		}
+		for _, item := range page.Items {
+			if id, ok := item["connection_id"].(*types.AttributeValueMemberS); ok && id.Value != "" {
+				ids = append(ids, id.Value)
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return ids, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// DeleteConnections removes every connection of an organisation with its index entries, as
+// DeleteConnection does, and reports how many it removed: for a WebSocket endpoint that knows
+// none of its connections survived (it restarted; its sockets are gone).
+func (s *Store) DeleteConnections(ctx context.Context, orgID string) (int, error) {
+	ids, err := s.ConnectionIDs(ctx, orgID)
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range ids {
+		if err := s.DeleteConnection(ctx, id); err != nil {
+			return i, err
+		}
+	}
+	return len(ids), nil
 }

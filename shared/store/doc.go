@@ -18,7 +18,7 @@
 //	SES-id lookup        SES#<SES message id>      SES                (inbox_id, message_id, thread_id, organization_id, pod_id of a sent message)
 //	thread               THREAD#<thread_id>        THREAD             INBOX#<inbox>#THREADS / <timestamp>#<id>  POD#<pod>#THREADS / …  ORG#<org>#THREADS / …
 //	event (outbox)       EVT#<event_id>            EVT                INBOX#<inbox>#EVTS / <created>#<id>  (ttl = retention; the stream feeds these to fanout)
-//	WebSocket connection CONN#<connection_id>      CONN               (key id, key scope, subscription; ttl = connect + 2 h 10 min)
+//	WebSocket connection CONN#<connection_id>      CONN               ORG#<org>#CONNS / <connected_at>#<id>  (key id, key scope, subscription; ttl = connect + 2 h 10 min)
 //	webhook              WEBHOOK#<webhook_id>      WEBHOOK            ORG#<org>#WEBHOOKS / <created>#<id>  SCOPE#<pod:id|inbox:id>#WEBHOOKS / <created>#<id>
 //	subscription index   CONN#<id> or WEBHOOK#<id> SUB#<target>       SUB#<target> / CONN#<id> or WEBHOOK#<id>
 //	                     (<target> = INBOX#<inbox>, POD#<pod> or ORG#<org>: one item per inbox and pod a

@@ -129,29 +129,6 @@ type draftItem struct {
 	BodyKey string `json:"body_key,omitempty"`
 }
 
-// A draft, unlike a message, may have no labels, and the embedded DynamoDB fails a whole
-// query when contains() meets a missing attribute (DynamoDB itself treats it as false), so
-// label filters on drafts test label_index, a string present on every draft: each label
-// between unit separators (labels hold no control characters).
-const labelSep = "\x1f"
-
-func labelIndex(labels []string) string { return labelSep + strings.Join(labels, labelSep) + labelSep }
-
-// draftLabelFilter is the filter of drafts carrying every one of labels. The value
-// placeholders are named after a hash of each label, so the expression, and with it the
-// page-token fingerprint, differs for each set of labels.
-func draftLabelFilter(q *listQuery, labels []string) {
-	var conds []string
-	q.filterNames = map[string]string{"#flabels": "label_index"}
-	q.filterValues = map[string]types.AttributeValue{}
-	for _, l := range labels {
-		v := ":fl" + objectHash(l)[:12]
-		q.filterValues[v] = strAV(labelSep + l + labelSep)
-		conds = append(conds, "contains(#flabels, "+v+")")
-	}
-	q.filter = strings.Join(conds, " AND ")
-}
-
 // marshalDraft encodes the draft's item at version, moving large bodies to S3 first.
 func (s *Store) marshalDraft(ctx context.Context, d DraftRecord, version int) (map[string]types.AttributeValue, error) {
 	it := newDraftItem(d, version)
@@ -166,12 +143,7 @@ func (s *Store) marshalDraft(ctx context.Context, d DraftRecord, version int) (m
 		}
 		it.Text, it.HTML = "", ""
 	}
-	item, err := marshal(it)
-	if err != nil {
-		return nil, err
-	}
-	item["label_index"] = strAV(labelIndex(d.Labels))
-	return item, nil
+	return marshal(it)
 }
 
 // decodeDraft reads a draft item, loading bodies kept in S3.
@@ -471,10 +443,6 @@ func (s *Store) ListDrafts(ctx context.Context, sc Scope, pg Page) ([]wire.Draft
 	default:
 		q = listQuery{index: indexGSI3, pkName: attrGSI3PK, skName: attrGSI3SK, pk: orgDraftsPK(sc.OrgID)}
 	}
-	if len(pg.Labels) > 0 {
-		draftLabelFilter(&q, pg.Labels)
-		pg.Labels = nil
-	}
 	items, next, err := s.queryPage(ctx, q, pg)
 	if err != nil {
 		return nil, "", err
@@ -733,8 +701,7 @@ type DraftRelease struct {
 
 // ReleaseDraft gives back the claim on a draft whose send did not happen (claim is the record
 // ClaimDraft returned). A scheduled draft keeps its due item; any other loses it. A draft
-// deleted or taken over meanwhile is left as it is. (A read-modify-write rather than an
-// update with REMOVE, which the embedded DynamoDB ignores.)
+// deleted or taken over meanwhile is left as it is.
 func (s *Store) ReleaseDraft(ctx context.Context, claim DraftRecord, r DraftRelease) error {
 	if r.Status == wire.DraftScheduled && claim.SendAt == nil {
 		r.Status = ""

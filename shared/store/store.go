@@ -109,42 +109,23 @@ func (s *Store) EnsureTable(ctx context.Context) error {
 		}
 		return fmt.Errorf("store: create table %s: %w", s.table, err)
 	}
-	// The embedded DynamoDB has no UpdateTimeToLive; expired events then simply stay, and
-	// readers filter on ttl anyway.
-	_, _ = s.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+	// Readers filter on ttl as well: DynamoDB deletes expired items only eventually.
+	if _, err := s.db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName:               aws.String(s.table),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)},
-	})
+	}); err != nil {
+		return fmt.Errorf("store: enable TTL on %s: %w", s.table, err)
+	}
 	return nil
 }
 
 // marshal encodes v by its json tags, so wire structs persist under their wire names.
-// Empty lists and maps are left out: they read back as nil, which the read paths turn into
-// the wire's [] where an array is required. (The embedded DynamoDB also mangles empty
-// collections, and an absent attribute costs nothing.)
 func marshal(v any) (map[string]types.AttributeValue, error) {
 	item, err := attributevalue.MarshalMapWithOptions(v, func(o *attributevalue.EncoderOptions) { o.TagKey = "json" })
 	if err != nil {
 		return nil, fmt.Errorf("store: encode item: %w", err)
 	}
-	pruneEmpty(item)
 	return item, nil
-}
-
-func pruneEmpty(m map[string]types.AttributeValue) {
-	for k, v := range m {
-		switch v := v.(type) {
-		case *types.AttributeValueMemberM:
-			pruneEmpty(v.Value)
-			if len(v.Value) == 0 {
-				delete(m, k)
-			}
-		case *types.AttributeValueMemberL:
-			if len(v.Value) == 0 {
-				delete(m, k)
-			}
-		}
-	}
 }
 
 func unmarshal(item map[string]types.AttributeValue, v any) error {

@@ -86,6 +86,49 @@ func TestConnectionSubscriptions(t *testing.T) {
 	wantErr(t, s.SetSubscription(ctx, "c1", events.Subscription{OrgID: "org"}), ErrNotFound)
 }
 
+func TestDeleteConnections(t *testing.T) {
+	s, c := newStore(t)
+	ctx := context.Background()
+	inbox, org := Target{"inbox", "a@x.org"}, Target{"org", "org"}
+	must(0, s.PutConnection(ctx, Connection{ConnectionID: "c1", APIKeyID: "k1", OrgID: "org"}))
+	must(0, s.SetSubscription(ctx, "c1", events.Subscription{OrgID: "org", InboxIDs: []string{"a@x.org"}}))
+	c.t.Add(1000)
+	must(0, s.PutConnection(ctx, Connection{ConnectionID: "c2", APIKeyID: "k1", OrgID: "org"}))
+	must(0, s.SetSubscription(ctx, "c2", events.Subscription{OrgID: "org"}))
+	must(0, s.PutConnection(ctx, Connection{ConnectionID: "c3", APIKeyID: "k1", OrgID: "org"})) // never subscribed
+	must(0, s.PutConnection(ctx, Connection{ConnectionID: "other", APIKeyID: "k9", OrgID: "org2"}))
+	must(0, s.SetSubscription(ctx, "other", events.Subscription{OrgID: "org2"}))
+	hook := must3(s.CreateWebhook(ctx, Webhook{Webhook: wire.Webhook{URL: "https://h.example/x", Secret: "whsec_AAAA"}, OrgID: "org"}))
+
+	if ids := must(s.ConnectionIDs(ctx, "org")); !slices.Equal(ids, []string{"c1", "c2", "c3"}) {
+		t.Fatalf("connections = %v", ids)
+	}
+	if n := must(s.DeleteConnections(ctx, "org")); n != 3 {
+		t.Fatalf("deleted %d", n)
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		if _, err := s.GetConnection(ctx, id); err != ErrNotFound {
+			t.Fatalf("%s after DeleteConnections: %v", id, err)
+		}
+		if keys := must(s.partition(ctx, connectionPK(id))); len(keys) != 0 {
+			t.Fatalf("%s left %v", id, keys)
+		}
+	}
+	if got := append(found(t, s, inbox), found(t, s, org)...); !slices.Equal(got, []string{"hook:" + hook.WebhookID}) {
+		t.Fatalf("index after DeleteConnections = %v", got)
+	}
+	// Another organisation's connections stay.
+	if _, err := s.GetConnection(ctx, "other"); err != nil {
+		t.Fatal(err)
+	}
+	if got := found(t, s, Target{"org", "org2"}); !slices.Equal(got, []string{"conn:other"}) {
+		t.Fatalf("org2 = %v", got)
+	}
+	if n := must(s.DeleteConnections(ctx, "org")); n != 0 {
+		t.Fatalf("deleted %d the second time", n)
+	}
+}
+
 func TestConnectionExpires(t *testing.T) {
 	s, c := newStore(t)
 	ctx := context.Background()

@@ -1,16 +1,22 @@
 // Package embedded runs DynamoDB- and S3-compatible servers on loopback, so the local stack
 // and the tests talk to them through the real AWS SDK clients with an endpoint override.
-// DynamoDB is github.com/truora/minidyn's server, S3 is github.com/johannesboyne/gofakes3
-// with its in-memory backend.
+//
+// Open keeps both in a directory: DynamoDB is package dynamo's durable engine in
+// <dir>/dynamodb, S3 is github.com/johannesboyne/gofakes3 in front of package s3store's
+// durable backend in <dir>/s3 (every acknowledged PutObject is on disk; see s3store for why
+// not gofakes3's own backends). Start is the throw-away form the tests use: a temporary
+// directory, fsyncs skipped, removed at Close.
 package embedded
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,41 +25,118 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	minidyn "github.com/truora/minidyn/server"
+
+	"github.com/pigeon-mail/pigeon/infra/local/dynamo"
+	"github.com/pigeon-mail/pigeon/infra/local/embedded/s3store"
 )
 
 // Region is the region the embedded servers pretend to be in.
 const Region = "us-east-1"
 
+// Options say where the servers keep their data and listen.
+type Options struct {
+	// Dir holds the data: dynamodb/ and s3/ (created when missing). Empty: a temporary
+	// directory, removed at Close.
+	Dir string
+	// Ephemeral skips the fsyncs, for data nobody will read after Close (implied when Dir
+	// is empty).
+	Ephemeral bool
+	// The listen addresses; empty is 127.0.0.1:0 (a free port).
+	DynamoDBAddr, S3Addr string
+	Log                  *slog.Logger // nil: slog.Default()
+}
+
 // Servers are the running embedded DynamoDB and S3 servers.
 type Servers struct {
 	DynamoDBURL string // http://127.0.0.1:port
 	S3URL       string // http://127.0.0.1:port
-	servers     []*http.Server
-	stream      *Stream
+	Dir         string // where the data is
+	// DB is the durable DynamoDB engine serving DynamoDBURL; nil while the minidyn fallback
+	// serves it (dynamo.Open not yet built).
+	DB *dynamo.DB
+
+	s3      *s3store.Store
+	temp    bool // Dir is removed at Close
+	servers []*http.Server
+	stream  *Stream
 }
 
-// Start starts both servers on free loopback ports.
-func Start() (*Servers, error) {
-	s := &Servers{stream: newStream()}
-	var err error
-	if s.DynamoDBURL, err = s.serve(s.stream.wrap(minidyn.NewServer())); err != nil {
+// Start starts both servers on free loopback ports, on a temporary directory removed at
+// Close: what tests use.
+func Start() (*Servers, error) { return Open(Options{}) }
+
+// Open starts both servers on the data in o.Dir.
+func Open(o Options) (_ *Servers, err error) {
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Servers{Dir: o.Dir, stream: newStream()}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	// Listen first: a taken port fails the start before any data is opened.
+	ddbLn, err := listen(o.DynamoDBAddr, "DynamoDB")
+	if err != nil {
 		return nil, err
 	}
-	fake := gofakes3.New(s3mem.New(), gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
-	if s.S3URL, err = s.serve(fake.Server()); err != nil {
-		s.Close()
+	s3Ln, err := listen(o.S3Addr, "S3")
+	if err != nil {
+		ddbLn.Close()
 		return nil, err
 	}
+	lns := []net.Listener{ddbLn, s3Ln}
+	defer func() {
+		if err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+		}
+	}()
+	if s.Dir == "" {
+		if s.Dir, err = os.MkdirTemp("", "pigeon-embedded-"); err != nil {
+			return nil, fmt.Errorf("embedded: %w", err)
+		}
+		s.temp, o.Ephemeral = true, true
+	}
+
+	var ddb http.Handler
+	db, err := dynamo.Open(filepath.Join(s.Dir, "dynamodb"), dynamo.Options{Log: log, NoSync: o.Ephemeral})
+	switch {
+	case err == nil:
+		s.DB, ddb = db, db.Handler()
+	case err.Error() == "dynamo: not yet built":
+		ddb = minidyn.NewServer() // until the durable engine lands
+	default:
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	if s.s3, err = s3store.Open(filepath.Join(s.Dir, "s3"), s3store.Options{NoSync: o.Ephemeral, Log: log}); err != nil {
+		return nil, fmt.Errorf("embedded: %w", err)
+	}
+	fake := gofakes3.New(s.s3, gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
+
+	lns = nil // served from here on, closed by Close
+	s.DynamoDBURL = s.serve(ddbLn, s.stream.wrap(ddb))
+	s.S3URL = s.serve(s3Ln, fake.Server())
 	return s, nil
 }
 
-func (s *Servers) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("embedded: listen: %w", err)
+// listen opens addr (127.0.0.1:0 when empty).
+func listen(addr, what string) (net.Listener, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
 	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: %s listener: %w", what, err)
+	}
+	return ln, nil
+}
+
+func (s *Servers) serve(ln net.Listener, h http.Handler) string {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	s.servers = append(s.servers, srv)
 	go func() {
@@ -61,7 +144,7 @@ func (s *Servers) serve(h http.Handler) (string, error) {
 			panic(err)
 		}
 	}()
-	return "http://" + ln.Addr().String(), nil
+	return "http://" + ln.Addr().String()
 }
 
 // Stream starts recording the DynamoDB server's event items as stream records and returns
@@ -71,12 +154,26 @@ func (s *Servers) Stream() *Stream {
 	return s.stream
 }
 
-// Close stops both servers.
+// Close stops both servers, closes their data (flushed: what was acknowledged is on disk)
+// and removes a temporary directory.
 func (s *Servers) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	for _, srv := range s.servers {
 		_ = srv.Shutdown(ctx)
+	}
+	if s.DB != nil {
+		if err := s.DB.Close(); err != nil {
+			slog.Error("embedded: close DynamoDB", "err", err)
+		}
+	}
+	if s.s3 != nil {
+		if err := s.s3.Close(); err != nil {
+			slog.Error("embedded: close S3", "err", err)
+		}
+	}
+	if s.temp && s.Dir != "" {
+		_ = os.RemoveAll(s.Dir)
 	}
 }
 
@@ -103,8 +200,9 @@ func (s *Servers) S3() *s3.Client {
 	})
 }
 
-// Run starts the servers for a test binary, runs its tests and stops the servers; a package's
-// tests share them through *servers. Call it from TestMain: os.Exit(embedded.Run(m, &servers)).
+// Run starts the servers for a test binary (on a temporary directory, removed after the run),
+// runs its tests and stops the servers; a package's tests share them through *servers. Call
+// it from TestMain: os.Exit(embedded.Run(m, &servers)).
 func Run(m *testing.M, servers **Servers) int {
 	s, err := Start()
 	if err != nil {

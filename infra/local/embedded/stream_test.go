@@ -19,7 +19,7 @@ func TestStreamRecordsEventItems(t *testing.T) {
 	ctx := context.Background()
 	db := s.DynamoDB()
 	_, err = db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String("t"), BillingMode: types.BillingModePayPerRequest,
+		TableName: aws.String("tbl"), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}},
 		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}},
 	})
@@ -30,7 +30,7 @@ func TestStreamRecordsEventItems(t *testing.T) {
 		return map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}, "n": &types.AttributeValueMemberN{Value: "7"}}
 	}
 	put := func(pk string) error {
-		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("t"), Item: item(pk), ConditionExpression: aws.String("attribute_not_exists(pk)")})
+		_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("tbl"), Item: item(pk), ConditionExpression: aws.String("attribute_not_exists(pk)")})
 		return err
 	}
 	if err := put("EVT#before"); err != nil { // not recorded: nobody asked for the stream yet
@@ -47,8 +47,8 @@ func TestStreamRecordsEventItems(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Put: &types.Put{TableName: aws.String("t"), Item: item("MSG#1")}},
-		{Put: &types.Put{TableName: aws.String("t"), Item: item("EVT#2")}},
+		{Put: &types.Put{TableName: aws.String("tbl"), Item: item("MSG#1")}},
+		{Put: &types.Put{TableName: aws.String("tbl"), Item: item("EVT#2")}},
 	}})
 	if err != nil {
 		t.Fatal(err)

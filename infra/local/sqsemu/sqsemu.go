@@ -14,19 +14,30 @@
 //     instead of being received again;
 //   - a receipt handle names one receive; an old one is refused (ReceiptHandleIsInvalid).
 //
+// The queues are durable (see log.go): every send, receive, visibility change, deletion and
+// redrive is on disk before it is answered (for Poll and Delete: before they return), and a
+// server opened on the same directory after a stop or a crash has every message not deleted,
+// with its id, body, receive count and visibility deadline, so retries and the redrive go on
+// where they were. The log holds messages by queue name; CreateQueue (each run, with the
+// queue's settings) serves a queue again.
+//
 // Scale multiplies every visibility timeout and delay, so a test can run Svix's retry schedule
-// (5 s, 5 min, …) in milliseconds while the functions set the real values. Order is
-// first-in-first-out, which SQS standard queues do not promise.
+// (5 s, 5 min, …) in milliseconds while the functions set the real values. Visible messages
+// come out earliest visible first, then oldest first; SQS standard queues promise no order.
 package sqsemu
 
 import (
+	"container/heap"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,45 +55,66 @@ const (
 // maxVisibility is SQS's limit on a visibility timeout.
 const maxVisibility = 12 * time.Hour
 
+// errClosed is what a closed server answers.
+var errClosed = errors.New("sqsemu: server closed")
+
 // Server holds the queues.
 type Server struct {
 	BaseURL string  // http://host:port the queue URLs start with; set before CreateQueue
 	Scale   float64 // multiplies visibility timeouts and delays; 1 when 0
+	// NoSync answers without waiting for fsync, for throw-away queues: the log is still
+	// written (and readable after a stop), but a machine crash may lose its last changes. Set
+	// before serving.
+	NoSync bool
 
-	mu     sync.Mutex
-	queues map[string]*queue // by name
-	wake   chan struct{}
+	mu        sync.Mutex
+	queues    map[string]*queue // by name
+	wake      chan struct{}
+	wal       *wal
+	seq       uint64 // of the last message sent
+	liveBytes int64  // roughly what the messages take in a snapshot of the log
+	closed    bool
 }
 
-type queue struct {
-	name        string
-	visibility  time.Duration
-	maxReceives int    // 0: no redrive
-	dlq         string // dead-letter queue name
-	messages    []*message
+// Open returns a server keeping its queues in dir (created if need be), with the messages a
+// server on dir held when it stopped or crashed. Close it when done.
+func Open(dir, baseURL string, scale float64) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqsemu: %w", err)
+	}
+	s := &Server{BaseURL: strings.TrimSuffix(baseURL, "/"), Scale: scale, queues: map[string]*queue{}, wake: make(chan struct{})}
+	if err := s.load(dir); err != nil {
+		return nil, err
+	}
+	w, err := openLog(dir, s)
+	if err != nil {
+		return nil, err
+	}
+	s.wal = w
+	return s, nil
 }
 
-type message struct {
-	id, body  string
-	receipt   string
-	receives  int
-	sentAt    time.Time
-	firstRecv time.Time
-	visibleAt time.Time
+// Close makes everything durable and closes the log; pollers return, requests fail.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.notify()
+	return s.wal.close()
 }
 
-// New returns a server without queues.
-func New(baseURL string, scale float64) *Server {
-	return &Server{BaseURL: strings.TrimSuffix(baseURL, "/"), Scale: scale, queues: map[string]*queue{}, wake: make(chan struct{})}
-}
-
-// CreateQueue adds a queue and returns its URL. visibility is its default visibility timeout;
-// with maxReceives > 0, messages received that often move to the queue named dlq (created
-// first).
+// CreateQueue adds a queue, or serves again one whose messages the log holds, and returns its
+// URL. visibility is its default visibility timeout; with maxReceives > 0, messages received
+// that often move to the queue named dlq (created first).
 func (s *Server) CreateQueue(name string, visibility time.Duration, maxReceives int, dlq string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queues[name] = &queue{name: name, visibility: visibility, maxReceives: maxReceives, dlq: dlq}
+	q := s.queueNamed(name)
+	q.created, q.visibility, q.maxReceives, q.dlq = true, int64(visibility), maxReceives, dlq
+	s.notify()
 	return s.url(name)
 }
 
@@ -91,16 +123,20 @@ func (s *Server) url(name string) string { return s.BaseURL + "/" + account + "/
 // ARN is the queue's ARN, as Lambda's SQS events carry it.
 func ARN(name string) string { return "arn:aws:sqs:" + Region + ":" + account + ":" + name }
 
-func (s *Server) scaled(d time.Duration) time.Duration {
+func (s *Server) scaled(d time.Duration) int64 {
 	if s.Scale <= 0 {
-		return d
+		return int64(d)
 	}
-	return time.Duration(float64(d) * s.Scale)
+	return int64(float64(d) * s.Scale)
 }
 
-// lookup finds a queue by URL (or name); s.mu held.
+// lookup finds a created queue by URL (or name); s.mu held.
 func (s *Server) lookup(queueURL string) *queue {
-	return s.queues[queueURL[strings.LastIndex(queueURL, "/")+1:]]
+	q := s.queues[queueURL[strings.LastIndex(queueURL, "/")+1:]]
+	if q == nil || !q.created {
+		return nil
+	}
+	return q
 }
 
 // notify wakes pollers; s.mu held.
@@ -121,11 +157,15 @@ func md5Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+func now() int64 { return time.Now().UnixNano() }
+
 // send appends a message; s.mu held.
 func (s *Server) send(q *queue, body string, delay time.Duration) *message {
-	now := time.Now()
-	m := &message{id: newID(), body: body, sentAt: now, visibleAt: now.Add(s.scaled(delay))}
-	q.messages = append(q.messages, m)
+	t := now()
+	s.seq++
+	m := &message{id: newID(), body: body, seq: s.seq, sentAt: t, visibleAt: t + s.scaled(delay)}
+	s.add(q, m)
+	s.append(sendRecord(q.name, m))
 	s.notify()
 	return m
 }
@@ -133,68 +173,79 @@ func (s *Server) send(q *queue, body string, delay time.Duration) *message {
 // receive hands out up to max visible messages, moving those past the redrive limit to the
 // dead-letter queue; s.mu held.
 func (s *Server) receive(q *queue, max int, visibility time.Duration) []*message {
-	now := time.Now()
+	t := now()
 	var out []*message
-	for i := 0; i < len(q.messages) && len(out) < max; i++ {
-		m := q.messages[i]
-		if m.visibleAt.After(now) {
-			continue
-		}
+	for len(out) < max && q.order.Len() > 0 && q.order[0].visibleAt <= t {
+		m := heap.Pop(&q.order).(*message)
 		if q.maxReceives > 0 && m.receives >= q.maxReceives {
-			if dlq := s.queues[q.dlq]; dlq != nil {
-				q.messages = append(q.messages[:i], q.messages[i+1:]...)
-				i--
-				m.receipt, m.visibleAt = "", now
-				dlq.messages = append(dlq.messages, m)
+			if dlq := s.queues[q.dlq]; dlq != nil && dlq.created {
+				s.append(enc{opMove}.str(q.name).str(m.id).str(dlq.name).num(t))
+				s.move(q, m, dlq, t)
 				continue
 			}
 		}
+		q.setReceipt(m, newID())
 		m.receives++
-		if m.firstRecv.IsZero() {
-			m.firstRecv = now
+		if m.firstRecv == 0 {
+			m.firstRecv = t
 		}
-		m.receipt = newID()
-		m.visibleAt = now.Add(s.scaled(visibility))
+		m.visibleAt = t + s.scaled(visibility)
+		s.append(enc{opReceive}.str(q.name).str(m.id).str(m.receipt).num(m.visibleAt).num(t))
 		out = append(out, m)
+	}
+	for _, m := range out {
+		heap.Push(&q.order, m)
 	}
 	return out
 }
 
-// nextVisible is when the earliest invisible message of q becomes visible (zero if none); s.mu held.
-func nextVisible(q *queue) time.Time {
-	var t time.Time
-	for _, m := range q.messages {
-		if t.IsZero() || m.visibleAt.Before(t) {
-			t = m.visibleAt
-		}
+// commit returns once the changes up to end (s.end()) are durable (s.mu not held).
+func (s *Server) commit(end int64) error {
+	if s.NoSync {
+		return s.wal.failed()
 	}
-	return t
+	return s.wal.sync(end)
+}
+
+// nextVisible is when the earliest invisible message of q becomes visible (0 if none); s.mu held.
+func nextVisible(q *queue) int64 {
+	if q.order.Len() == 0 {
+		return 0
+	}
+	return q.order[0].visibleAt
 }
 
 // Poll waits until messages are visible in the queue (or ctx ends) and receives up to max of
 // them with the queue's visibility timeout, as Lambda's SQS poller does, in the shape Lambda
-// hands them to the function.
+// hands them to the function. The receives are on disk when it returns.
 func (s *Server) Poll(ctx context.Context, queueURL string, max int) ([]awsevents.SQSMessage, error) {
 	for {
 		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil, errClosed
+		}
 		q := s.lookup(queueURL)
 		if q == nil {
 			s.mu.Unlock()
 			return nil, fmt.Errorf("sqsemu: no queue %s", queueURL)
 		}
-		got := s.receive(q, max, q.visibility)
-		wake, next := s.wake, nextVisible(q)
+		got := s.receive(q, max, time.Duration(q.visibility))
+		out := make([]awsevents.SQSMessage, len(got))
+		for i, m := range got {
+			out[i] = m.event(q.name)
+		}
+		wake, next, end := s.wake, nextVisible(q), s.end()
 		s.mu.Unlock()
 		if len(got) > 0 {
-			out := make([]awsevents.SQSMessage, len(got))
-			for i, m := range got {
-				out[i] = m.event(q.name)
+			if err := s.commit(end); err != nil {
+				return nil, err
 			}
 			return out, nil
 		}
 		wait := time.Hour
-		if !next.IsZero() {
-			wait = time.Until(next)
+		if next != 0 {
+			wait = time.Duration(next - now())
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -211,8 +262,8 @@ func (s *Server) Poll(ctx context.Context, queueURL string, max int) ([]awsevent
 func (m *message) attributes() map[string]string {
 	return map[string]string{
 		"ApproximateReceiveCount":          strconv.Itoa(m.receives),
-		"SentTimestamp":                    strconv.FormatInt(m.sentAt.UnixMilli(), 10),
-		"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.firstRecv.UnixMilli(), 10),
+		"SentTimestamp":                    strconv.FormatInt(m.sentAt/int64(time.Millisecond), 10),
+		"ApproximateFirstReceiveTimestamp": strconv.FormatInt(m.firstRecv/int64(time.Millisecond), 10),
 		"SenderId":                         "AIDAPIGEONLOCAL",
 	}
 }
@@ -224,34 +275,59 @@ func (m *message) event(queueName string) awsevents.SQSMessage {
 	}
 }
 
-// Delete removes a received message (what Lambda does for a message its function handled).
+// Delete removes a received message (what Lambda does for a message its function handled);
+// the deletion is on disk when it returns.
 func (s *Server) Delete(queueURL, receipt string) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.closed {
+		s.mu.Unlock()
+		return errClosed
+	}
 	q := s.lookup(queueURL)
 	if q == nil {
+		s.mu.Unlock()
 		return fmt.Errorf("sqsemu: no queue %s", queueURL)
 	}
-	for i, m := range q.messages {
-		if m.receipt == receipt {
-			q.messages = append(q.messages[:i], q.messages[i+1:]...)
-			return nil
-		}
+	s.deleteReceipt(q, receipt) // SQS accepts deleting an already deleted message
+	end := s.end()
+	s.mu.Unlock()
+	return s.commit(end)
+}
+
+// deleteReceipt removes the message receipt names, if any; s.mu held.
+func (s *Server) deleteReceipt(q *queue, receipt string) {
+	if m := q.byReceipt[receipt]; m != nil && receipt != "" {
+		s.append(enc{opDelete}.str(q.name).str(m.id))
+		s.remove(q, m)
 	}
-	return nil // SQS accepts deleting an already deleted message
 }
 
 // Bodies are the bodies of the messages in a queue, oldest first (the dead-letter queue's, say).
 func (s *Server) Bodies(queueURL string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []string
+	var ms []*message
 	if q := s.lookup(queueURL); q != nil {
-		for _, m := range q.messages {
-			out = append(out, m.body)
+		for _, m := range q.byID {
+			ms = append(ms, m)
 		}
 	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].seq < ms[j].seq })
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.body
+	}
 	return out
+}
+
+// Len is the number of messages in a queue, in flight or not.
+func (s *Server) Len(queueURL string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q := s.lookup(queueURL); q != nil {
+		return len(q.byID)
+	}
+	return 0
 }
 
 // apiError is an SQS error, in the JSON protocol's shape.
@@ -283,6 +359,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var out any
 	var err *apiError
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		writeError(w, unavailable(errClosed))
+		return
+	}
 	switch op {
 	case "SendMessage":
 		out, err = s.sendMessage(in)
@@ -297,7 +378,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "GetQueueUrl":
 		var name string
 		_ = json.Unmarshal(in["QueueName"], &name)
-		if s.queues[name] == nil {
+		if s.lookup(name) == nil {
 			err = noQueue()
 		} else {
 			out = map[string]string{"QueueUrl": s.url(name)}
@@ -305,13 +386,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = &apiError{http.StatusBadRequest, "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation", op + " is not supported locally"}
 	}
+	end := s.end()
 	s.mu.Unlock()
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	// Answer once the change is on disk.
+	if serr := s.commit(end); serr != nil {
+		writeError(w, unavailable(serr))
+		return
+	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	_ = json.NewEncoder(w).Encode(out)
+}
+
+// unavailable is the answer when the queue log cannot be written (or the server is closed).
+func unavailable(err error) *apiError {
+	return &apiError{http.StatusInternalServerError, "InternalFailure", "InternalFailure", err.Error()}
 }
 
 func noQueue() *apiError {
@@ -420,7 +512,7 @@ func (s *Server) receiveMessage(in map[string]json.RawMessage) (any, *apiError) 
 		return nil, err
 	}
 	if !set {
-		visibility = q.visibility
+		visibility = time.Duration(q.visibility)
 	}
 	type msg struct {
 		MessageID     string `json:"MessageId"`
@@ -441,13 +533,7 @@ func (s *Server) deleteMessage(in map[string]json.RawMessage) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	receipt := str(in, "ReceiptHandle")
-	for i, m := range q.messages {
-		if m.receipt == receipt && receipt != "" {
-			q.messages = append(q.messages[:i], q.messages[i+1:]...)
-			break
-		}
-	}
+	s.deleteReceipt(q, str(in, "ReceiptHandle"))
 	return struct{}{}, nil
 }
 
@@ -464,12 +550,11 @@ func (s *Server) changeVisibility(in map[string]json.RawMessage) (any, *apiError
 		return nil, &apiError{http.StatusBadRequest, "MissingParameter", "MissingParameter", "The request must contain the parameter VisibilityTimeout."}
 	}
 	receipt := str(in, "ReceiptHandle")
-	for _, m := range q.messages {
-		if m.receipt == receipt && receipt != "" {
-			m.visibleAt = time.Now().Add(s.scaled(visibility))
-			s.notify()
-			return struct{}{}, nil
-		}
+	if m := q.byReceipt[receipt]; m != nil && receipt != "" {
+		q.setVisible(m, now()+s.scaled(visibility))
+		s.append(enc{opVisible}.str(q.name).str(m.id).num(m.visibleAt))
+		s.notify()
+		return struct{}{}, nil
 	}
 	return nil, &apiError{http.StatusBadRequest, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "The input receipt handle is invalid."}
 }

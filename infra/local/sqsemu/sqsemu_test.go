@@ -14,11 +14,24 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
-func setup(t *testing.T, scale float64) (*Server, *sqs.Client, string, string) {
+func setup(t testing.TB, scale float64) (*Server, *sqs.Client, string, string) {
 	t.Helper()
-	s := New("", scale)
+	return setupIn(t, t.TempDir(), scale)
+}
+
+// setupIn opens a server on dir behind an HTTP server (a new port each time, as a restarted
+// stack has) with the queues q (maxReceiveCount 2) and dlq, and a real client pointed at it.
+func setupIn(t testing.TB, dir string, scale float64) (*Server, *sqs.Client, string, string) {
+	t.Helper()
+	s, err := Open(dir, "", scale)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = s.Close()
+	})
 	s.BaseURL = srv.URL
 	dlq := s.CreateQueue("dlq", time.Minute, 0, "")
 	q := s.CreateQueue("q", time.Minute, 2, "dlq")

@@ -28,7 +28,8 @@ func TestStartAndStopOnSIGTERM(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin)
-	cmd.Env = append(cleanEnv(), "PIGEON_HTTP_ADDR=127.0.0.1:0", "PIGEON_SMTP_ADDR=127.0.0.1:0", "PIGEON_SES_ADDR=127.0.0.1:0")
+	cmd.Env = append(cleanEnv(), "PIGEON_DATA_DIR="+t.TempDir(),
+		"PIGEON_HTTP_ADDR=127.0.0.1:0", "PIGEON_SMTP_ADDR=127.0.0.1:0", "PIGEON_SES_ADDR=127.0.0.1:0", "PIGEON_S3_ADDR=127.0.0.1:0")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
