@@ -27,16 +27,16 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/webhook"
 )
 
-// The real-time half of the local stack, wired as AWS wires it (ARCHITECTURE.md §1.4–1.5, §3):
+// The real-time half of the local stack, wired as AWS wires it:
 //
 //   - WebSocket: upgrade requests on /v0 of the REST address go to wsgateway, which runs the ws
 //     function (realtime.Sessions) for $connect, $default and $disconnect; the SDK's
 //     environment.websockets is the REST base URL with ws:// (the stack prints it).
 //   - The management API (POST/GET/DELETE /@connections/{id}) is served on the same address, and
 //     fanout posts through the real apigatewaymanagementapi client pointed there.
-//   - Stream: the embedded DynamoDB has none, so embedded.Stream records every event item written
-//     and a loop hands them to fanout in the DynamoDB stream event shape, up to 100 per batch, as
-//     Lambda's event source mapping would: a batch with item failures is retried from the first
+//   - Stream: the embedded DynamoDB's durable table stream (package dynamo), read from fanout's
+//     checkpoint, filtered as the deployed event source filter does (realtime.WantsRecord), and
+//     handed to fanout up to 100 records per batch, as Lambda's event source mapping would: a batch with item failures is retried from the first
 //     failed record (five attempts, then dropped with an error, as MaximumRetryAttempts with an
 //     on-failure destination would). When DynamoDB is external (AWS_ENDPOINT_URL pointing at
 //     LocalStack or AWS) the table's real stream feeds the fanout function deployed there
@@ -180,7 +180,7 @@ func (s *Stack) startRealtime(ctx context.Context, set Settings, dataDir string)
 		rt.pollWebhooks(ctx, worker, s.log)
 	}()
 
-	if st := s.storage.embedded; st != nil && st.DB != nil && s.storage.DynamoDBEndpoint == st.DynamoDBURL {
+	if st := s.storage.embedded; st != nil && s.storage.DynamoDBEndpoint == st.DynamoDBURL {
 		fanout := &realtime.Fanout{
 			Store: s.Store,
 			Poster: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{

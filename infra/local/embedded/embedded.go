@@ -25,7 +25,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
-	minidyn "github.com/truora/minidyn/server"
 
 	"github.com/pigeon-mail/pigeon/infra/local/dynamo"
 	"github.com/pigeon-mail/pigeon/infra/local/embedded/s3store"
@@ -52,14 +51,12 @@ type Servers struct {
 	DynamoDBURL string // http://127.0.0.1:port
 	S3URL       string // http://127.0.0.1:port
 	Dir         string // where the data is
-	// DB is the durable DynamoDB engine serving DynamoDBURL; nil while the minidyn fallback
-	// serves it (dynamo.Open not yet built).
+	// DB is the durable DynamoDB engine serving DynamoDBURL (its stream feeds fanout).
 	DB *dynamo.DB
 
 	s3      *s3store.Store
 	temp    bool // Dir is removed at Close
 	servers []*http.Server
-	stream  *Stream
 }
 
 // Start starts both servers on free loopback ports, on a temporary directory removed at
@@ -72,7 +69,7 @@ func Open(o Options) (_ *Servers, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Servers{Dir: o.Dir, stream: newStream()}
+	s := &Servers{Dir: o.Dir}
 	defer func() {
 		if err != nil {
 			s.Close()
@@ -103,14 +100,7 @@ func Open(o Options) (_ *Servers, err error) {
 		s.temp, o.Ephemeral = true, true
 	}
 
-	var ddb http.Handler
-	db, err := dynamo.Open(filepath.Join(s.Dir, "dynamodb"), dynamo.Options{Log: log, NoSync: o.Ephemeral})
-	switch {
-	case err == nil:
-		s.DB, ddb = db, db.Handler()
-	case err.Error() == "dynamo: not yet built":
-		ddb = minidyn.NewServer() // until the durable engine lands
-	default:
+	if s.DB, err = dynamo.Open(filepath.Join(s.Dir, "dynamodb"), dynamo.Options{Log: log, NoSync: o.Ephemeral}); err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	if s.s3, err = s3store.Open(filepath.Join(s.Dir, "s3"), s3store.Options{NoSync: o.Ephemeral, Log: log}); err != nil {
@@ -119,7 +109,7 @@ func Open(o Options) (_ *Servers, err error) {
 	fake := gofakes3.New(s.s3, gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
 
 	lns = nil // served from here on, closed by Close
-	s.DynamoDBURL = s.serve(ddbLn, s.stream.wrap(ddb))
+	s.DynamoDBURL = s.serve(ddbLn, s.DB.Handler())
 	s.S3URL = s.serve(s3Ln, fake.Server())
 	return s, nil
 }
@@ -145,13 +135,6 @@ func (s *Servers) serve(ln net.Listener, h http.Handler) string {
 		}
 	}()
 	return "http://" + ln.Addr().String()
-}
-
-// Stream starts recording the DynamoDB server's event items as stream records and returns
-// the stream to read them from.
-func (s *Servers) Stream() *Stream {
-	s.stream.enabled.Store(true)
-	return s.stream
 }
 
 // Close stops both servers, closes their data (flushed: what was acknowledged is on disk)
