@@ -298,9 +298,11 @@ func feedStream(ctx context.Context, db *dynamo.DB, table string, fanout *realti
 			}
 		}
 		after = batch.Last
-		// Batches that fanout saw are checkpointed at once; runs of records the filter
-		// skipped only now and then (re-reading them after a crash costs nothing).
-		if skipped += 1; len(batch.Records) > 0 || skipped >= 100 {
+		// Batches that fanout saw are checkpointed at once, and so is the position once the
+		// feed has caught up; runs of records the filter skipped only now and then
+		// (re-reading them after a crash costs nothing).
+		caughtUp := len(batch.Records) < streamBatchSize && batch.Scanned < dynamo.StreamScanLimit
+		if skipped += 1; len(batch.Records) > 0 || caughtUp || skipped >= 100 {
 			skipped = 0
 			if err := db.Checkpoint(streamConsumer, table, after); err != nil && ctx.Err() == nil {
 				log.Error("stream: checkpoint", "err", err)

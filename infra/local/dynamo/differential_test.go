@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -2530,7 +2531,13 @@ func runDifferential(t *testing.T, seed int64, n int) {
 	swap := &swappable{h: minidyn.NewServer()}
 	msrv := httptest.NewServer(swap)
 	t.Cleanup(msrv.Close)
-	r := &diffRun{t: t, ctx: ctx, seed: seed, eng: newClient(srv.URL), mini: newClient(msrv.URL), rec: rec, swap: swap,
+	miniClient := newClient(msrv.URL)
+	if os.Getenv("DIFF_HTTP_DEBUG") != "" {
+		miniClient = dynamodb.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),
+			Retryer: func() aws.Retryer { return aws.NopRetryer{} }, HTTPClient: &http.Client{Transport: debugRT{rt: http.DefaultTransport.(*http.Transport).Clone()}}},
+			func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(msrv.URL) })
+	}
+	r := &diffRun{t: t, ctx: ctx, seed: seed, eng: newClient(srv.URL), mini: miniClient, rec: rec, swap: swap,
 		state: map[itemKey]map[string]any{}, stateRaw: map[itemKey]avmap{}, ops: map[string]int{}, explained: map[string]int{}}
 	for _, c := range []*dynamodb.Client{r.eng, r.mini} {
 		createTable(t, c, pigeonTable(diffTable, types.StreamViewTypeNewImage))
@@ -2638,6 +2645,33 @@ func (r *diffRun) step(i int, op *diffOp) {
 	}
 }
 
+type debugRT struct{ rt http.RoundTripper }
+
+type debugBody struct {
+	io.ReadCloser
+	resp *http.Response
+	n    int
+}
+
+func (b *debugBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += n
+	if err != nil && err != io.EOF {
+		fmt.Fprintf(os.Stderr, "HTTPDEBUG read error after %d bytes: %v; status %d CL %d TE %v Close %v hdr %v\n", b.n, err, b.resp.StatusCode, b.resp.ContentLength, b.resp.TransferEncoding, b.resp.Close, b.resp.Header)
+	}
+	return n, err
+}
+
+func (d debugRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := d.rt.RoundTrip(r)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "HTTPDEBUG roundtrip error %v\n", err)
+		return nil, err
+	}
+	resp.Body = &debugBody{ReadCloser: resp.Body, resp: resp}
+	return resp, nil
+}
+
 // swappable serves whichever minidyn is current (one server and one client for all of them).
 type swappable struct {
 	mu sync.Mutex
@@ -2648,6 +2682,10 @@ func (s *swappable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	h := s.h
 	s.mu.Unlock()
+	if os.Getenv("DIFF_DRAIN") != "" {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	h.ServeHTTP(w, r)
 }
 

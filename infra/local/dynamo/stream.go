@@ -103,6 +103,7 @@ type StreamFilter func(eventName string, partitionKey []byte) bool
 type StreamBatch struct {
 	Records []awsevents.DynamoDBEventRecord
 	Last    string
+	Scanned int // records read, kept or not
 }
 
 // A stream value is a small header, then the record's JSON: the event name's length and
@@ -166,8 +167,8 @@ func (db *DB) ReadStream(ctx context.Context, table, after string, max int, keep
 	}
 }
 
-// streamScanLimit bounds how many filtered-out records one read skips before it returns.
-const streamScanLimit = 10000
+// StreamScanLimit bounds how many records one ReadStream reads, kept or not.
+const StreamScanLimit = 10000
 
 func (db *DB) readStream(p []byte, from uint64, max int, keep StreamFilter) (StreamBatch, error) {
 	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: append(p, be64(from)...), UpperBound: prefixEnd(p)})
@@ -176,7 +177,8 @@ func (db *DB) readStream(p []byte, from uint64, max int, keep StreamFilter) (Str
 	}
 	defer it.Close()
 	var out StreamBatch
-	for ok, n := it.First(), 0; ok && len(out.Records) < max && n < streamScanLimit; ok, n = it.Next(), n+1 {
+	for ok, n := it.First(), 0; ok && len(out.Records) < max && n < StreamScanLimit; ok, n = it.Next(), n+1 {
+		out.Scanned++
 		out.Last = fmt.Sprintf("%021d", beUint64(it.Key()[len(p):]))
 		name, pk, raw, ok := splitStreamValue(it.Value())
 		if !ok {
@@ -201,6 +203,28 @@ func (db *DB) Checkpoint(consumer, table, seq string) error {
 		tx.muts = append(tx.muts, mutation{meta: true, key: prefix(famCheckpoint, consumer, table), raw: []byte(seq)})
 		return nil
 	})
+}
+
+// StreamBehind is how many records of table's stream lie after consumer's checkpoint.
+func (db *DB) StreamBehind(consumer, table string) (uint64, error) {
+	cp, err := db.LoadCheckpoint(consumer, table)
+	if err != nil {
+		return 0, err
+	}
+	last, err := db.lastStreamSeq(table)
+	if err != nil {
+		return 0, err
+	}
+	var done uint64
+	if cp != "" {
+		if done, err = strconv.ParseUint(cp, 10, 64); err != nil {
+			return 0, validationf("bad checkpoint %q", cp)
+		}
+	}
+	if done >= last {
+		return 0, nil
+	}
+	return last - done, nil
 }
 
 // LoadCheckpoint is consumer's last checkpoint on table's stream ("" when none).
