@@ -15,8 +15,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -54,9 +56,10 @@ type Servers struct {
 	// DB is the durable DynamoDB engine serving DynamoDBURL (its stream feeds fanout).
 	DB *dynamo.DB
 
-	s3      *s3store.Store
-	temp    bool // Dir is removed at Close
-	servers []*http.Server
+	s3        *s3store.Store
+	s3Handler http.Handler
+	temp      bool // Dir is removed at Close
+	servers   []*http.Server
 }
 
 // Start starts both servers on free loopback ports, on a temporary directory removed at
@@ -107,10 +110,11 @@ func Open(o Options) (_ *Servers, err error) {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	fake := gofakes3.New(s.s3, gofakes3.WithAutoBucket(true), gofakes3.WithoutVersioning())
+	s.s3Handler = fake.Server()
 
 	lns = nil // served from here on, closed by Close
 	s.DynamoDBURL = s.serve(ddbLn, s.DB.Handler())
-	s.S3URL = s.serve(s3Ln, fake.Server())
+	s.S3URL = s.serve(s3Ln, s.s3Handler)
 	return s, nil
 }
 
@@ -168,19 +172,52 @@ func (s *Servers) AWSConfig() aws.Config {
 	}
 }
 
-// DynamoDB is a real SDK client pointed at the embedded DynamoDB server.
+// DynamoDB is a real SDK client for the embedded DynamoDB server, its requests handed to the
+// server's handler in this process (see InProcess).
 func (s *Servers) DynamoDB() *dynamodb.Client {
 	return dynamodb.NewFromConfig(s.AWSConfig(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(s.DynamoDBURL)
+		o.HTTPClient = &http.Client{Transport: InProcess{Handler: s.DB.Handler()}}
 	})
 }
 
-// S3 is a real SDK client pointed at the embedded S3 server (path-style addressing).
+// S3 is a real SDK client for the embedded S3 server (path-style addressing), its requests
+// handed to the server's handler in this process (see InProcess).
 func (s *Servers) S3() *s3.Client {
 	return s3.NewFromConfig(s.AWSConfig(), func(o *s3.Options) {
 		o.BaseEndpoint = aws.String(s.S3URL)
 		o.UsePathStyle = true
+		o.HTTPClient = &http.Client{Transport: InProcess{Handler: s.s3Handler}}
 	})
+}
+
+// InProcess is an http.RoundTripper that hands each request to Handler in this process: the
+// SDK client builds, signs and parses exactly what it sends over TCP (same URL, headers and
+// bodies), and the server answers as on its listener, without the loopback connection. The
+// listeners stay for everyone else (presigned URLs, other tools). On this path a request's
+// syscalls, copies and the two net/http state machines were a fifth of the local stack's CPU.
+type InProcess struct{ Handler http.Handler }
+
+// RoundTrip serves r and returns the buffered response.
+func (t InProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	in := r.Clone(r.Context())
+	in.RequestURI = r.URL.RequestURI()
+	in.RemoteAddr = "127.0.0.1:0"
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	// What a server sees that the client's transport would have written on the wire.
+	if in.Host == "" {
+		in.Host = r.URL.Host
+	}
+	if r.ContentLength >= 0 && in.Header.Get("Content-Length") == "" {
+		in.Header.Set("Content-Length", strconv.FormatInt(r.ContentLength, 10))
+	}
+	rec := httptest.NewRecorder()
+	t.Handler.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }
 
 // Run starts the servers for a test binary (on a temporary directory, removed after the run),

@@ -43,6 +43,11 @@ func TestServersAnswerSDKClients(t *testing.T) {
 	if err != nil || got.Item == nil {
 		t.Fatalf("GetItem = %v, %v", got, err)
 	}
+	// The listener answers too, for clients outside the process.
+	overTCP := dynamodb.NewFromConfig(srv.AWSConfig(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(srv.DynamoDBURL) })
+	if got, err := overTCP.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("tbl"), Key: item}); err != nil || got.Item == nil {
+		t.Fatalf("GetItem over TCP = %v, %v", got, err)
+	}
 
 	c := srv.S3()
 	body := []byte("raw mail")
