@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/pigeon-mail/pigeon/infra/local/dynamo"
+	"github.com/pigeon-mail/pigeon/infra/local/embedded"
 	"github.com/pigeon-mail/pigeon/infra/local/sqsemu"
 	"github.com/pigeon-mail/pigeon/infra/local/wsgateway"
 	"github.com/pigeon-mail/pigeon/shared/config"
@@ -166,7 +167,12 @@ func (s *Stack) startRealtime(ctx context.Context, set Settings, dataDir string)
 	s.WebSocketURL = "ws" + strings.TrimPrefix(s.RESTURL, "http") + "/v0"
 
 	creds := credentials.NewStaticCredentialsProvider(localAccessKeyID, localSecretKey, "")
-	queue := sqs.New(sqs.Options{Region: s.Region, BaseEndpoint: aws.String(sqsURL), Credentials: creds})
+	// The functions' clients reach the stand-ins in process (embedded.InProcess): the same
+	// requests as over the listeners, which stay for everyone else.
+	queue := sqs.New(sqs.Options{
+		Region: s.Region, BaseEndpoint: aws.String(sqsURL), Credentials: creds,
+		HTTPClient: &http.Client{Transport: embedded.InProcess{Handler: rt.queue}},
+	})
 	ctx, cancel := context.WithCancel(context.Background()) // the loops outlive the start
 	rt.cancel = cancel
 
@@ -185,7 +191,7 @@ func (s *Stack) startRealtime(ctx context.Context, set Settings, dataDir string)
 			Store: s.Store,
 			Poster: apigatewaymanagementapi.New(apigatewaymanagementapi.Options{
 				Region: s.Region, BaseEndpoint: aws.String(s.RESTURL), Credentials: creds,
-				HTTPClient: realtime.PosterHTTPClient(),
+				HTTPClient: &http.Client{Transport: embedded.InProcess{Handler: s.httpSrv.Handler}},
 			}),
 			Queue: queue, QueueURL: rt.queueURL, Log: s.log.With("function", "fanout"),
 		}
