@@ -215,7 +215,7 @@ func (st *writeStep) run(tx *txn) (old, new Item, err error) {
 	if !tx.touch(key) {
 		return nil, nil, validationf("Transaction request cannot include multiple operations on one item")
 	}
-	old, err = tx.get(st.t, key)
+	old, err = tx.get(key)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -252,6 +252,15 @@ func (st *writeStep) run(tx *txn) (old, new Item, err error) {
 	}
 	tx.put(st.t, key, old, new)
 	return old, new, nil
+}
+
+// writeOne runs one write step as its own atomic, durable write.
+func (db *DB) writeOne(st *writeStep) (old, new Item, err error) {
+	err = db.write(func(tx *txn) (err error) {
+		old, new, err = st.run(tx)
+		return err
+	})
+	return old, new, err
 }
 
 type putItemIn struct {
@@ -302,11 +311,7 @@ func (db *DB) putItem(in *putItemIn) (attributesOut, error) {
 		key[s.rng] = in.Item[s.rng]
 	}
 	st := &writeStep{t: t, key: key, put: in.Item, cond: cond, returnOld: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD"}
-	var old Item
-	err = db.write(func(tx *txn) (err error) {
-		old, _, err = st.run(tx)
-		return err
-	})
+	old, _, err := db.writeOne(st)
 	if err != nil {
 		return attributesOut{}, err
 	}
@@ -352,11 +357,7 @@ func (db *DB) deleteItem(in *deleteItemIn) (attributesOut, error) {
 		return attributesOut{}, err
 	}
 	st := &writeStep{t: t, key: in.Key, delete: true, cond: cond, returnOld: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD"}
-	var old Item
-	err = db.write(func(tx *txn) (err error) {
-		old, _, err = st.run(tx)
-		return err
-	})
+	old, _, err := db.writeOne(st)
 	if err != nil {
 		return attributesOut{}, err
 	}
@@ -427,11 +428,7 @@ func (db *DB) updateItem(in *updateItemIn) (attributesOut, error) {
 		return attributesOut{}, err
 	}
 	st := &writeStep{t: t, key: in.Key, update: u, cond: cond, returnOld: in.ReturnValuesOnConditionCheckFailure == "ALL_OLD"}
-	var old, new Item
-	err = db.write(func(tx *txn) (err error) {
-		old, new, err = st.run(tx)
-		return err
-	})
+	old, new, err := db.writeOne(st)
 	if err != nil {
 		return attributesOut{}, err
 	}

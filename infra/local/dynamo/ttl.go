@@ -93,7 +93,7 @@ func (db *DB) expireItems(t *tableDesc) error {
 		}
 		if err := db.write(func(tx *txn) error {
 			for _, k := range keys {
-				old, err := tx.get(t, k)
+				old, err := tx.get(k)
 				if err != nil {
 					return err
 				}

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/cockroachdb/pebble"
@@ -150,17 +149,7 @@ type mutation struct {
 }
 
 // get reads an item by its key bytes.
-func (tx *txn) get(t *tableDesc, key []byte) (Item, error) {
-	v, closer, err := tx.b.Get(key)
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer closer.Close()
-	return decodeItem(v)
-}
+func (tx *txn) get(key []byte) (Item, error) { return tx.db.readItem(tx.b, key) }
 
 // touch claims an item for this request; a transaction may not touch one item twice.
 func (tx *txn) touch(key []byte) bool {
