@@ -16,7 +16,7 @@ import (
 )
 
 // This file builds what SES receiving produces for one SMTP transaction: the header block its S3
-// action prepends to the stored object (aws-facts.md §1.1) and the receipt notification it
+// action prepends to the stored object and the receipt notification it
 // publishes to the action's SNS topic (§1.2), wrapped in the SNS-to-Lambda event.
 
 // Envelope is one SMTP transaction as SES saw it.

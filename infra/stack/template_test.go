@@ -935,7 +935,7 @@ func TestExistingRuleSetAndCustomDomain(t *testing.T) {
 	}
 }
 
-// localStackFree is what LocalStack's free edition deploys (aws-facts.md §12).
+// localStackFree is what LocalStack's free edition deploys.
 var localStackFree = map[string]bool{
 	"AWS::S3::Bucket": true, "AWS::S3::BucketPolicy": true, "AWS::DynamoDB::Table": true,
 	"AWS::Lambda::Function": true, "AWS::Lambda::Permission": true, "AWS::Lambda::EventSourceMapping": true, "AWS::Lambda::EventInvokeConfig": true,

@@ -17,7 +17,7 @@
 // Bodies. A request with isBase64Encoded has its body decoded. Response bodies whose Content-Type
 // is text or JSON go back as strings; anything else (attachments, zone files) is base64 with
 // isBase64Encoded set, which API Gateway turns back into bytes for the media types listed in the
-// API's BinaryMediaTypes (see aws-facts.md §7).
+// API's BinaryMediaTypes.
 package apigw
 
 import (

@@ -88,7 +88,7 @@ func FromKey(k store.APIKey) Principal {
 	return Principal{APIKeyID: k.APIKeyID, OrgID: k.OrgID, PodID: k.PodID, InboxID: k.InboxID, Permissions: k.Permissions}
 }
 
-// Can reports whether the key holds permission perm (see ApiKeyPermissions in agentmail-v0.md §9.1).
+// Can reports whether the key holds permission perm (the ApiKeyPermissions of AgentMail's v0 API).
 func (p Principal) Can(perm string) bool {
 	if p.Permissions == nil {
 		return true

@@ -2,7 +2,7 @@
 // WebSocket connections and runs the ws function for their $connect, $default and $disconnect
 // routes with the events API Gateway sends, and it serves the management ("@connections") API
 // that fanout posts events through, so the same function code and the same SDK client work
-// locally and on AWS (aws-facts.md §6).
+// locally and on AWS (documented API Gateway quotas).
 //
 // What it reproduces:
 //   - $connect runs before the upgrade completes; a non-2xx response refuses the connection with
@@ -47,7 +47,7 @@ import (
 // Func is the Lambda entry point of the ws function: what lambda.Start receives.
 type Func func(context.Context, events.APIGatewayWebsocketProxyRequest) (events.APIGatewayProxyResponse, error)
 
-// Limits of API Gateway WebSocket APIs (aws-facts.md §6).
+// Limits of API Gateway WebSocket APIs (documented API Gateway quotas).
 const (
 	MaxPayload         = 128 << 10 // largest message either way
 	DefaultIdleTimeout = 10 * time.Minute
