@@ -32,7 +32,7 @@ type Handler struct {
 	Log    *slog.Logger     // slog.Default() when nil
 }
 
-// sesNotification is SES's receipt notification as published to SNS (aws-facts §1.2).
+// sesNotification is SES's receipt notification as published to SNS.
 type sesNotification struct {
 	NotificationType string                    `json:"notificationType"`
 	Mail             events.SimpleEmailMessage `json:"mail"`

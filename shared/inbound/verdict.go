@@ -8,7 +8,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// verdictFail is SES's verdict status for a failed check (aws-facts §1.2).
+// verdictFail is SES's verdict status for a failed check.
 const verdictFail = "FAIL"
 
 // classify turns SES's verdicts into the labels added to the message and the event type

@@ -1,5 +1,5 @@
 // Package outbound composes, stores and sends a message from an inbox: send, reply,
-// reply-all and forward (agentmail-v0.md §3.3). It has no HTTP in it; the REST API parses a
+// reply-all and forward. It has no HTTP in it; the REST API parses a
 // request into a Request, resolves the inbox and the message answered (tenancy), and calls
 // Service.Send.
 //

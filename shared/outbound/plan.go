@@ -207,7 +207,7 @@ func parseField(field string, list []string) ([]*netmail.Address, error) {
 }
 
 // userLabels lower-cases and trims labels, drops blanks and repeats, and refuses the lifecycle
-// labels only the server sets (received, sent, delivered, …: agentmail-v0.md §3.5).
+// labels only the server sets (received, sent, delivered, …).
 func userLabels(field string, labels []string) ([]string, error) {
 	var out []string
 	for i, l := range labels {

@@ -59,7 +59,7 @@ const (
 )
 
 // classify turns an error from SendEmail into an *Error. This is the one place that knows
-// SES's error codes (service/sesv2/types/errors.go and aws-facts.md §2):
+// SES's error codes (service/sesv2/types/errors.go):
 //
 //	TooManyRequestsException (429), Throttling*        → ErrThrottled, retry after 1 s or Retry-After
 //	LimitExceededException                             → ErrThrottled, retry after 1 min or Retry-After

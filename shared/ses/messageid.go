@@ -6,7 +6,7 @@ import (
 )
 
 // MessageIDDomain is the domain SES puts on the Message-ID header it writes: email.amazonses.com
-// in us-east-1 and <region>.amazonses.com elsewhere (aws-facts.md §2). AWS does not document
+// in us-east-1 and <region>.amazonses.com elsewhere. AWS does not document
 // it; the forms come from real mail (In-Reply-To headers answering SES mail) and from other
 // projects that depend on them, so treat a mismatch seen in the wild as a bug to fix here.
 func MessageIDDomain(region string) string {

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 )
 
-// SES's limits for one SendEmail call (aws-facts.md §2).
+// SES's limits for one SendEmail call.
 const (
 	MaxRecipients  = 50       // To + Cc + Bcc
 	MaxMessageSize = 40 << 20 // bytes of the raw message after base64 encoding

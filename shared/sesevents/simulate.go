@@ -14,7 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 )
 
-// SimulatorDomain is the domain of SES's mailbox simulator (aws-facts.md §2.1).
+// SimulatorDomain is the domain of SES's mailbox simulator.
 const SimulatorDomain = "simulator.amazonses.com"
 
 // Mail is a message SES accepted, as the mail object of its event notifications shows it.
