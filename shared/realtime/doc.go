@@ -1,4 +1,4 @@
-// Package realtime delivers Pigeon's events as they happen (ARCHITECTURE.md §1.4–1.5), as the
+// Package realtime delivers Pigeon's events as they happen, as the
 // three Lambda handlers that do it:
 //
 //   - Fanout.HandleStream (function fanout): event items from the table's stream → a frame to

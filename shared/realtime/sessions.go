@@ -18,7 +18,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wsproto"
 )
 
-// Sessions runs the WebSocket API's routes (agentmail-v0.md §8):
+// Sessions runs the WebSocket API's routes:
 //
 //   - $connect authenticates the API key from the api_key query parameter or, failing that,
 //     an `Authorization: Bearer` header (the SDK sends both in Node, only the parameter in

@@ -51,7 +51,7 @@ func (e *Error) Is(target error) bool { return target == e.Kind }
 func (e *Error) Unwrap() error { return e.Err }
 
 // Default waits when SES names no Retry-After: the per-second send rate recovers within a
-// second; a LimitExceededException may be the daily quota (aws-facts.md §2 leaves open which
+// second; a LimitExceededException may be the daily quota (SES does not say which
 // v2 error carries "Daily message quota exceeded"), so wait longer for it.
 const (
 	rateRetryAfter  = time.Second

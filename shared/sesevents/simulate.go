@@ -51,7 +51,7 @@ func (t Topic) withDefaults() Topic {
 }
 
 // Outcome is what SES's mailbox simulator does with a recipient, and what Simulate publishes
-// for it (aws-facts.md §2.1; labels such as bounce+anything@ work as in SES):
+// for it (labels such as bounce+anything@ work as in SES):
 //
 //	success@simulator.amazonses.com          Delivery
 //	bounce@simulator.amazonses.com           Bounce Permanent/General, smtp; 550 5.1.1 user unknown
@@ -93,7 +93,7 @@ func OutcomeOf(address string) Outcome {
 // Simulate returns the SNS-to-Lambda events SES would publish through the configuration set's
 // topic for m, in the order SES publishes them: Send; then per recipient, in envelope order,
 // its Delivery or Bounce; then the Complaints, which come after their Delivery. Each event
-// holds one SES event record in the JSON shapes of aws-facts.md §3 (the samples in events/
+// holds one SES event record in SES's JSON shapes (the samples in events/
 // are of the same form), with timestamps a little after m.Timestamp.
 func Simulate(m Mail, t Topic) []events.SNSEvent {
 	t = t.withDefaults()
