@@ -8,7 +8,7 @@ import (
 )
 
 // SESEvent is an SES event-publishing record, as SNS carries it in Records[].Sns.Message
-// . aws-lambda-go has no type for it.
+// (aws-lambda-go has no type for it).
 type SESEvent struct {
 	EventType        string            `json:"eventType"`
 	NotificationType string            `json:"notificationType"` // identity notifications use this instead
