@@ -144,14 +144,26 @@ func (db *DB) lastStreamSeq(table string) (uint64, error) {
 		return 0, err
 	}
 	defer it.Close()
-	if !it.Last() {
-		return 0, nil
+	var last uint64
+	if it.Last() {
+		k := it.Key()[len(p):]
+		if len(k) != 8 {
+			return 0, fmt.Errorf("dynamo: bad stream key %q", it.Key())
+		}
+		last = beUint64(k)
 	}
-	k := it.Key()[len(p):]
-	if len(k) != 8 {
-		return 0, fmt.Errorf("dynamo: bad stream key %q", it.Key())
+	v, closer, err := db.pdb.Get(prefix(famStreamMark, table))
+	if errors.Is(err, pebble.ErrNotFound) {
+		return last, nil
 	}
-	return beUint64(k), nil
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	if len(v) != 8 {
+		return 0, fmt.Errorf("dynamo: bad stream mark %q", v)
+	}
+	return max(last, beUint64(v)), nil
 }
 
 // Close stops the writer and the sweeper, then closes the database. Writes still queued are

@@ -1252,3 +1252,75 @@ func benchItem(i int64) avmap {
 		"text": sv(strings.Repeat("lorem ipsum ", 70)),
 	}
 }
+
+// TestEngineStreamRetention: records older than 24 hours are trimmed, and numbering never
+// restarts below them, even when the trim left no record, the database was reopened, or the
+// table was deleted and created again: a consumer's checkpoint must never skip a new record.
+func TestEngineStreamRetention(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clk := newClock(time.Unix(1_700_000_000, 0))
+	e := startEngine(t, dir, dynamo.Options{Now: clk.Now})
+	createTable(t, e.c, pigeonTable("pigeon", types.StreamViewTypeNewImage))
+	for _, sk := range []string{"1", "2", "3"} {
+		mustPut(t, e.c, "pigeon", avmap{"pk": sv("p"), "sk": sv(sk)})
+	}
+	recs, err := readStream(e.db, ctx, "pigeon", "", 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("stream: %d records, %v", len(recs), err)
+	}
+	checkpoint := recs[2].Change.SequenceNumber
+	clk.Advance(25 * time.Hour)
+	if !eventually(5*time.Second, func() bool {
+		short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		_, err := readStream(e.db, short, "pigeon", "", 10)
+		return errors.Is(err, context.DeadlineExceeded) // no record left to read
+	}) {
+		t.Fatalf("records older than 24 hours still in the stream after 5 s")
+	}
+	if err := e.close(); err != nil {
+		t.Fatal(err)
+	}
+
+	e = startEngine(t, dir, dynamo.Options{Now: clk.Now})
+	mustPut(t, e.c, "pigeon", avmap{"pk": sv("p"), "sk": sv("4")})
+	after := func(seq string) []string {
+		t.Helper()
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		recs, err := readStream(e.db, short, "pigeon", seq, 10)
+		if err != nil {
+			t.Fatalf("records after %s: %v", seq, err)
+		}
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.Change.Keys["sk"].String())
+			if seqOf(t, r.Change.SequenceNumber) <= seqOf(t, seq) {
+				t.Errorf("record %s numbered %s, not above the checkpoint %s", out[len(out)-1], r.Change.SequenceNumber, seq)
+			}
+		}
+		return out
+	}
+	if got := after(checkpoint); !slices.Equal(got, []string{"4"}) {
+		t.Fatalf("after a trim that emptied the stream and a reopen, records after the checkpoint: %v, want [4]", got)
+	}
+
+	recs, err = readStream(e.db, ctx, "pigeon", checkpoint, 10)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("records after the checkpoint: %d, %v", len(recs), err)
+	}
+	checkpoint = recs[0].Change.SequenceNumber
+	if _, err := e.c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String("pigeon")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.close(); err != nil {
+		t.Fatal(err)
+	}
+	e = startEngine(t, dir, dynamo.Options{Now: clk.Now})
+	createTable(t, e.c, pigeonTable("pigeon", types.StreamViewTypeNewImage))
+	mustPut(t, e.c, "pigeon", avmap{"pk": sv("p"), "sk": sv("5")})
+	if got := after(checkpoint); !slices.Equal(got, []string{"5"}) {
+		t.Fatalf("after deleting and creating the table again, records after the checkpoint: %v, want [5]", got)
+	}
+}

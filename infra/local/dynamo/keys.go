@@ -14,6 +14,9 @@ import (
 //	t\0<table>\0<8-byte expiry><pk><sk>      a TTL entry (empty value)
 //	s\0<table>\0<8-byte sequence>            a stream record (JSON)
 //	c\0<consumer>\0<table>                   a stream consumer's checkpoint
+//	h\0<table>                              the stream's high-water mark: the last sequence
+//	                                         number trimmed or deleted, so numbering resumes
+//	                                         above it when no record is left
 //
 // Key components (<pk>, <sk>, …) are escaped so that their concatenation sorts as DynamoDB
 // sorts keys: each 0x00 becomes 0x00 0xFF and the component ends with 0x00 0x01. So within a
@@ -26,6 +29,7 @@ const (
 	famTTL        = 't'
 	famStream     = 's'
 	famCheckpoint = 'c'
+	famStreamMark = 'h'
 )
 
 func prefix(fam byte, parts ...string) []byte {

@@ -50,6 +50,12 @@ func (db *DB) createTable(in *createTableIn) (tableOut, error) {
 		if exists {
 			return &apiError{code: "ResourceInUseException", msg: "Table already exists: " + t.TableName}
 		}
+		// A table created again continues the numbering of its stream's earlier records.
+		seq, err := db.lastStreamSeq(t.TableName)
+		if err != nil {
+			return err
+		}
+		db.streamSeq[t.TableName] = max(db.streamSeq[t.TableName], seq)
 		raw, _ := json.Marshal(metaRecord{Table: t})
 		tx.muts = append(tx.muts, mutation{meta: true, key: prefix(famMeta, t.TableName), raw: raw})
 		tx.onCommit = append(tx.onCommit, func() {
@@ -81,6 +87,9 @@ func (db *DB) deleteTable(in *tableNameIn) (tableOut, error) {
 		return tableOut{}, err
 	}
 	err = db.write(func(tx *txn) error {
+		if err := tx.markStream(t.TableName); err != nil {
+			return err
+		}
 		for _, fam := range []byte{famItem, famIndex, famTTL, famStream} {
 			p := prefix(fam, t.TableName)
 			if err := tx.b.DeleteRange(p, prefixEnd(p), nil); err != nil {

@@ -137,6 +137,9 @@ func (db *DB) trimStream(t *tableDesc) error {
 	}
 	end := append(last, 0)
 	return db.write(func(tx *txn) error {
+		if err := tx.markStream(t.TableName); err != nil {
+			return err
+		}
 		return tx.b.DeleteRange(p, end, nil)
 	})
 }

@@ -151,6 +151,12 @@ type mutation struct {
 // get reads an item by its key bytes.
 func (tx *txn) get(key []byte) (Item, error) { return tx.db.readItem(tx.b, key) }
 
+// markStream records the table's last stream sequence number before its records are removed,
+// so that numbering never restarts below a consumer's checkpoint.
+func (tx *txn) markStream(table string) error {
+	return tx.b.Set(prefix(famStreamMark, table), be64(tx.db.streamSeq[table]), nil)
+}
+
 // touch claims an item for this request; a transaction may not touch one item twice.
 func (tx *txn) touch(key []byte) bool {
 	if tx.touched == nil {
