@@ -46,7 +46,8 @@ func connect(ctx context.Context, set Settings, dataDir string, ephemeral bool, 
 	}
 	if ddbURL == "" || s3URL == "" {
 		var err error
-		opts := embedded.Options{Dir: dataDir, Ephemeral: ephemeral, DynamoDBAddr: set.DynamoDBAddr, S3Addr: set.S3Addr, Log: log}
+		opts := embedded.Options{Dir: dataDir, Ephemeral: ephemeral, DynamoDBAddr: set.DynamoDBAddr, S3Addr: set.S3Addr, Log: log,
+			StreamConsumers: []string{streamConsumer}}
 		st.embedded, err = embedded.Open(opts)
 		if err != nil && set.S3Addr == DefaultS3Addr && errors.Is(err, syscall.EADDRINUSE) {
 			// The default port is a convenience (presigned URLs that outlive a restart), not

@@ -38,6 +38,10 @@ type DB struct {
 	// Written by the writer goroutine only.
 	streamSeq map[string]uint64
 
+	// Used by the sweeper goroutine only.
+	trimConsumed []string
+	trimmed      map[string][]byte // per table, the last stream key trimmed
+
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed (and replaced) after each commit that added stream records
 }
@@ -52,6 +56,12 @@ type Options struct {
 	// NoSync commits without fsync: for throw-away databases (tests), where a crash of the
 	// machine may lose the last writes. The process crashing still loses nothing.
 	NoSync bool
+	// TrimConsumed names stream consumers (as given to Checkpoint) whose reading is all the
+	// stream is kept for: a record every one of them has checkpointed past is deleted at the
+	// next sweep instead of after 24 hours. DynamoDB keeps records for 24 hours whoever read
+	// them; a local stack whose only reader is its own fanout has no use for them, and they
+	// are most of what it writes to disk.
+	TrimConsumed []string
 }
 
 // Open opens (creating when missing) the database in dir.
@@ -86,6 +96,7 @@ func Open(dir string, opts Options) (*DB, error) {
 	db := &DB{
 		pdb: pdb, sync: pebble.Sync, log: opts.Log, now: opts.Now,
 		tables: map[string]*tableDesc{}, streamSeq: map[string]uint64{},
+		trimConsumed: opts.TrimConsumed, trimmed: map[string][]byte{},
 		writes: make(chan *writeReq, 1024), stop: make(chan struct{}), notify: make(chan struct{}),
 	}
 	if opts.NoSync {

@@ -1324,3 +1324,55 @@ func TestEngineStreamRetention(t *testing.T) {
 		t.Fatalf("after deleting and creating the table again, records after the checkpoint: %v, want [5]", got)
 	}
 }
+
+// TestEngineStreamTrimConsumed: with Options.TrimConsumed, a record goes at the next sweep
+// once every named consumer has checkpointed past it, and not before.
+func TestEngineStreamTrimConsumed(t *testing.T) {
+	ctx := context.Background()
+	e := startEngine(t, t.TempDir(), dynamo.Options{TrimConsumed: []string{"a", "b"}})
+	createTable(t, e.c, pigeonTable("pigeon", types.StreamViewTypeNewImage))
+	for _, sk := range []string{"1", "2", "3"} {
+		mustPut(t, e.c, "pigeon", avmap{"pk": sv("p"), "sk": sv(sk)})
+	}
+	recs, err := readStream(e.db, ctx, "pigeon", "", 10)
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("stream: %d records, %v", len(recs), err)
+	}
+	left := func() []string {
+		recs, err := readStream(e.db, ctx, "pigeon", "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range recs {
+			out = append(out, r.Change.Keys["sk"].String())
+		}
+		return out
+	}
+	if err := e.db.Checkpoint("a", "pigeon", recs[2].Change.SequenceNumber); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2500 * time.Millisecond) // two sweeps
+	if got := left(); !slices.Equal(got, []string{"1", "2", "3"}) {
+		t.Fatalf("with consumer b not yet started, records left %v, want all three", got)
+	}
+	if err := e.db.Checkpoint("b", "pigeon", recs[1].Change.SequenceNumber); err != nil {
+		t.Fatal(err)
+	}
+	if !eventually(5*time.Second, func() bool { return slices.Equal(left(), []string{"3"}) }) {
+		t.Fatalf("records left %v after both consumers passed the second, want [3]", left())
+	}
+	mustPut(t, e.c, "pigeon", avmap{"pk": sv("p"), "sk": sv("4")})
+	if got := left(); !slices.Equal(got, []string{"3", "4"}) || seqOf(t, e.lastSeq(t)) != seqOf(t, recs[2].Change.SequenceNumber)+1 {
+		t.Fatalf("records left %v, want [3 4] numbered on", got)
+	}
+}
+
+func (e *engine) lastSeq(t *testing.T) string {
+	t.Helper()
+	recs, err := readStream(e.db, context.Background(), "pigeon", "", 100)
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("stream: %d records, %v", len(recs), err)
+	}
+	return recs[len(recs)-1].Change.SequenceNumber
+}

@@ -1,7 +1,9 @@
 package dynamo
 
 import (
+	"fmt"
 	"math/big"
+	"strconv"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -112,15 +114,23 @@ func (db *DB) expireItems(t *tableDesc) error {
 	}
 }
 
-// trimStream deletes t's stream records older than the retention period.
+// trimStream deletes t's stream records older than the retention period, and those that
+// every consumer named in Options.TrimConsumed has checkpointed past.
 func (db *DB) trimStream(t *tableDesc) error {
 	p := prefix(famStream, t.TableName)
-	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	consumed, err := db.consumedSeq(t.TableName)
+	if err != nil {
+		return err
+	}
+	it, err := db.pdb.NewIter(&pebble.IterOptions{LowerBound: append(append([]byte(nil), p...), be64(consumed+1)...), UpperBound: prefixEnd(p)})
 	if err != nil {
 		return err
 	}
 	cutoff := db.now().Add(-streamRetention).Unix()
 	var last []byte
+	if consumed > 0 {
+		last = append(append([]byte(nil), p...), be64(consumed)...)
+	}
 	for ok := it.First(); ok; ok = it.Next() {
 		var rec struct {
 			Change struct{ ApproximateCreationDateTime int64 } `json:"dynamodb"`
@@ -132,14 +142,38 @@ func (db *DB) trimStream(t *tableDesc) error {
 		last = append(last[:0], it.Key()...)
 	}
 	it.Close()
-	if last == nil {
+	if last == nil || string(last) == string(db.trimmed[t.TableName]) {
 		return nil
 	}
 	end := append(last, 0)
-	return db.write(func(tx *txn) error {
+	err = db.write(func(tx *txn) error {
 		if err := tx.markStream(t.TableName); err != nil {
 			return err
 		}
 		return tx.b.DeleteRange(p, end, nil)
 	})
+	if err == nil {
+		db.trimmed[t.TableName] = last
+	}
+	return err
+}
+
+// consumedSeq is the sequence number that every consumer of Options.TrimConsumed has
+// checkpointed past on table's stream: 0 when there are none, or one has no checkpoint.
+func (db *DB) consumedSeq(table string) (uint64, error) {
+	var min uint64
+	for i, c := range db.trimConsumed {
+		cp, err := db.LoadCheckpoint(c, table)
+		if err != nil || cp == "" {
+			return 0, err
+		}
+		n, err := strconv.ParseUint(cp, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("dynamo: checkpoint of %s on %s: %q", c, table, cp)
+		}
+		if i == 0 || n < min {
+			min = n
+		}
+	}
+	return min, nil
 }

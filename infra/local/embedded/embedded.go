@@ -46,6 +46,9 @@ type Options struct {
 	// The listen addresses; empty is 127.0.0.1:0 (a free port).
 	DynamoDBAddr, S3Addr string
 	Log                  *slog.Logger // nil: slog.Default()
+	// StreamConsumers, when set, are the only readers of the DynamoDB streams: records all of
+	// them have checkpointed past are deleted at once (dynamo.Options.TrimConsumed).
+	StreamConsumers []string
 }
 
 // Servers are the running embedded DynamoDB and S3 servers.
@@ -103,7 +106,7 @@ func Open(o Options) (_ *Servers, err error) {
 		s.temp, o.Ephemeral = true, true
 	}
 
-	if s.DB, err = dynamo.Open(filepath.Join(s.Dir, "dynamodb"), dynamo.Options{Log: log, NoSync: o.Ephemeral}); err != nil {
+	if s.DB, err = dynamo.Open(filepath.Join(s.Dir, "dynamodb"), dynamo.Options{Log: log, NoSync: o.Ephemeral, TrimConsumed: o.StreamConsumers}); err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
 	if s.s3, err = s3store.Open(filepath.Join(s.Dir, "s3"), s3store.Options{NoSync: o.Ephemeral, Log: log}); err != nil {
