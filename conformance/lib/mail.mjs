@@ -120,10 +120,12 @@ export function buildMail({ from, to, cc, subject, id = messageId(), inReplyTo, 
 
 /**
  * The header fields SES's S3 action prepends to the stored raw message, in order
- * (infra/local/receipt.go SESHeaders).
+ * (infra/local/receipt.go SESHeaders). The local stack does not scan for spam or viruses, so
+ * X-SES-Spam-Verdict and X-SES-Virus-Verdict, which SES writes between Received and
+ * Received-SPF when it scans, are not there.
  */
-export const SES_HEADERS = ['Return-Path', 'Received', 'X-SES-Spam-Verdict', 'X-SES-Virus-Verdict',
-  'Received-SPF', 'Authentication-Results', 'X-SES-RECEIPT', 'X-SES-DKIM-SIGNATURE'];
+export const SES_HEADERS = ['Return-Path', 'Received', 'Received-SPF', 'Authentication-Results',
+  'X-SES-RECEIPT', 'X-SES-DKIM-SIGNATURE'];
 
 /**
  * Removes exactly the SES header block (each field with its folded continuation lines) from raw

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"mime"
+	"net"
 	"net/mail"
 	"strings"
 	"time"
@@ -35,10 +36,6 @@ type Verdicts struct {
 	Spam, Virus, SPF, DKIM, DMARC string
 }
 
-// LocalVerdicts are the verdicts of the local stack: mail from loopback is trusted, as if every
-// check had passed, so it lands in inboxes unlabelled.
-var LocalVerdicts = Verdicts{Spam: "PASS", Virus: "PASS", SPF: "PASS", DKIM: "PASS", DMARC: "PASS"}
-
 // sesIDAlphabet is the alphabet of SES message ids such as d6iitobk75ur44p8kdnnp7g2n800.
 const sesIDAlphabet = "0123456789abcdefghijklmnopqrstuv"
 
@@ -53,48 +50,54 @@ func NewSESMessageID() string {
 }
 
 // SESHeaders is the header block SES's S3 action prepends to the raw message, in SES's order:
-// Return-Path, Received, X-SES-Spam-Verdict, X-SES-Virus-Verdict, Received-SPF,
-// Authentication-Results, X-SES-RECEIPT, X-SES-DKIM-SIGNATURE. Lines end in CRLF and are folded
-// as SES folds them. The Received line names the envelope recipient only when there is exactly
-// one, as RFC 5321 §4.4 recommends and as SES was observed to do; with several it would leak BCC
-// recipients to each other.
-func SESHeaders(env Envelope, region string, v Verdicts, original []byte) []byte {
+// Return-Path, Received, X-SES-Spam-Verdict, X-SES-Virus-Verdict (both left out when scanning is
+// DISABLED), Received-SPF, Authentication-Results, X-SES-RECEIPT, X-SES-DKIM-SIGNATURE. Lines end
+// in CRLF and are folded as SES folds them. The Received line names the client by what the
+// server saw, its address, never by the name the client gave in EHLO (that is only Received-SPF's
+// helo=, which records it as the client's claim). It names the envelope recipient only when there
+// is exactly one, as RFC 5321 §4.4 recommends and as SES was observed to do; with several it would
+// leak BCC recipients to each other.
+func SESHeaders(env Envelope, region string, a Authentication, original []byte) []byte {
 	var b bytes.Buffer
 	field := func(name, value string) { fmt.Fprintf(&b, "%s: %s\r\n", name, value) }
-	fromDomain := domainOf(env.From)
-	helo := env.Helo
-	if helo == "" {
-		helo = "localhost"
-	}
+	v := a.Verdicts
 
 	field("Return-Path", "<"+env.From+">")
-	host := helo // the client's name as reverse DNS would give it; loopback has no other
-	if strings.HasPrefix(helo, "[") {
-		host = "localhost"
-	}
-	received := fmt.Sprintf("from %s (%s [%s])\r\n by inbound-smtp.%s.amazonaws.com with SMTP id %s",
-		helo, host, env.RemoteIP, region, env.MessageID)
+	received := fmt.Sprintf("from %s ([%s])\r\n by inbound-smtp.%s.amazonaws.com with SMTP id %s",
+		clientHost(env.RemoteIP), env.RemoteIP, region, env.MessageID)
 	if len(env.Recipients) == 1 {
 		received += "\r\n for " + env.Recipients[0]
 	}
 	received += ";\r\n " + env.Received.UTC().Format("Mon, 02 Jan 2006 15:04:05 -0700") + " (UTC)"
 	field("Received", received)
-	if v.Spam != "DISABLED" {
+	if v.Spam != VerdictDisabled {
 		field("X-SES-Spam-Verdict", v.Spam)
 	}
-	if v.Virus != "DISABLED" {
+	if v.Virus != VerdictDisabled {
 		field("X-SES-Virus-Verdict", v.Virus)
 	}
-	spf := strings.ToLower(v.SPF)
-	field("Received-SPF", fmt.Sprintf("%s (spfCheck: local stack trusts %s for domain of %s) client-ip=%s; envelope-from=%s; helo=%s;",
-		spf, env.RemoteIP, fromDomain, env.RemoteIP, env.From, helo))
-	field("Authentication-Results", fmt.Sprintf("amazonses.com;\r\n spf=%s (spfCheck: local stack: loopback sender) smtp.mailfrom=%s;\r\n dkim=%s header.i=@%s;\r\n dmarc=%s header.from=%s;",
-		spf, env.From, strings.ToLower(v.DKIM), fromDomain, strings.ToLower(v.DMARC), domainOf(headerFrom(original))))
+	field("Received-SPF", fmt.Sprintf("%s (%s) client-ip=%s; envelope-from=%s; helo=%s;",
+		a.SPF.Result, a.SPF.Reason, env.RemoteIP, env.From, env.Helo))
+	results := []string{"amazonses.com"}
+	for _, r := range append(append([]AuthResult{a.SPF}, a.DKIM...), a.DMARC) {
+		results = append(results, r.String())
+	}
+	field("Authentication-Results", strings.Join(results, ";\r\n ")+";")
 	field("X-SES-RECEIPT", opaque(env.MessageID+"receipt", 240))
 	bodyHash := sha256.Sum256(original)
 	field("X-SES-DKIM-SIGNATURE", fmt.Sprintf("a=rsa-sha256; q=dns/txt; b=%s; c=relaxed/simple; s=224i4yxa5dv7c2xz3womw6peuasteono; d=amazonses.com; t=%d; v=1; bh=%s; h=From:To:Cc:Bcc:Subject:Date:Message-ID:MIME-Version:Content-Type:X-SES-RECEIPT;",
 		opaque(env.MessageID+"signature", 256), env.Received.Unix(), base64.StdEncoding.EncodeToString(bodyHash[:])))
 	return b.Bytes()
+}
+
+// clientHost is the name the Received line gives the client: "localhost" for a loopback
+// address, otherwise "unknown", as an MTA writes when reverse DNS gives no name (the local stack
+// makes no DNS queries).
+func clientHost(ip string) string {
+	if addr := net.ParseIP(ip); addr != nil && addr.IsLoopback() {
+		return "localhost"
+	}
+	return "unknown"
 }
 
 // opaque is stable base64 that looks like SES's undocumented receipt and signature values.

@@ -53,7 +53,7 @@ func startReceiving(t *testing.T, maxBytes int64, in *fakeInbound) (addr string,
 	r := &Receiving{
 		S3: client, Bucket: "pigeon", Region: "us-east-1", TopicARN: TopicARN,
 		Owns:     func(d string) bool { return d == "pigeon.local" || d == "other.test" },
-		MaxBytes: maxBytes, Verdicts: LocalVerdicts, Inbound: in.handle,
+		MaxBytes: maxBytes, Inbound: in.handle,
 		Log: slog.New(slog.DiscardHandler),
 	}
 	s := r.NewSMTPServer("inbound-smtp.us-east-1.amazonaws.com")
@@ -160,7 +160,7 @@ func TestReceivingDelivers(t *testing.T) {
 		!reflect.DeepEqual(ch.Cc, []string{`"Doe, Dan" <dan@pigeon.local>`}) {
 		t.Errorf("common headers %+v", ch)
 	}
-	if n.Mail.Source != "alice@example.com" || n.Receipt.SpamVerdict.Status != "PASS" || n.Receipt.DMARCVerdict.Status != "PASS" {
+	if n.Mail.Source != "alice@example.com" || n.Receipt.SpamVerdict.Status != "DISABLED" || n.Receipt.DMARCVerdict.Status != "GRAY" {
 		t.Errorf("mail %+v", n.Mail)
 	}
 
@@ -178,8 +178,7 @@ func TestReceivingDelivers(t *testing.T) {
 	for _, f := range prepended {
 		names = append(names, f.Name)
 	}
-	want := []string{"Return-Path", "Received", "X-SES-Spam-Verdict", "X-SES-Virus-Verdict", "Received-SPF",
-		"Authentication-Results", "X-SES-RECEIPT", "X-SES-DKIM-SIGNATURE"}
+	want := []string{"Return-Path", "Received", "Received-SPF", "Authentication-Results", "X-SES-RECEIPT", "X-SES-DKIM-SIGNATURE"}
 	if !reflect.DeepEqual(names, want) {
 		t.Errorf("prepended headers %v, want %v", names, want)
 	}
@@ -195,7 +194,8 @@ func TestReceivingDelivers(t *testing.T) {
 // With one recipient the Received line names it, as SES does.
 func TestSESHeadersSingleRecipient(t *testing.T) {
 	env := Envelope{MessageID: "abc", From: "a@example.com", Recipients: []string{"b@pigeon.local"}, RemoteIP: "127.0.0.1", Received: time.Unix(0, 0)}
-	h := string(SESHeaders(env, "us-east-1", LocalVerdicts, []byte("From: a@example.com\r\n\r\n")))
+	msg := []byte("From: a@example.com\r\n\r\n")
+	h := string(SESHeaders(env, "us-east-1", Authenticate(env, msg, nil), msg))
 	if !strings.Contains(h, "with SMTP id abc\r\n for b@pigeon.local;\r\n Thu, 01 Jan 1970 00:00:00 +0000 (UTC)\r\n") {
 		t.Errorf("headers:\n%s", h)
 	}

@@ -38,8 +38,9 @@ func TestEventMatchesSample(t *testing.T) {
 		RemoteIP:   "127.0.0.1",
 		Received:   at,
 	}
-	stored := append(SESHeaders(env, "us-east-1", LocalVerdicts, original), original...)
-	n := NewNotification(env, LocalVerdicts, TopicARN, "pigeon", RawPrefix, stored, 612*time.Millisecond)
+	auth := Authenticate(env, original, nil)
+	stored := append(SESHeaders(env, "us-east-1", auth, original), original...)
+	n := NewNotification(env, auth.Verdicts, TopicARN, "pigeon", RawPrefix, stored, 612*time.Millisecond)
 	generated, err := WrapSNS(n, TopicARN, "us-east-1", at.Add(128*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

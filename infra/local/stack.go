@@ -128,7 +128,7 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	in := &inbound.Handler{Store: s.Store, Blobs: s.Blobs, Config: cfg, Now: time.Now, Log: log.With("function", "inbound")}
 	receiving := &Receiving{
 		S3: s.S3, Bucket: cfg.Bucket, Region: s.Region, TopicARN: TopicARN,
-		Owns: cfg.OwnsDomain, MaxBytes: cfg.MaxInboundBytes, Verdicts: LocalVerdicts,
+		Owns: cfg.OwnsDomain, MaxBytes: cfg.MaxInboundBytes, HasInbox: s.hasInbox,
 		Inbound: in.HandleEvent, Log: log.With("component", "smtp"),
 	}
 
@@ -142,13 +142,14 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 	if err := s.startScheduler(set, out); err != nil {
 		return nil, err
 	}
-	s.smtpSrv = receiving.NewSMTPServer("inbound-smtp." + s.Region + ".amazonaws.com")
+	smtpHost := "inbound-smtp." + s.Region + ".amazonaws.com"
+	s.smtpSrv = receiving.NewSMTPServer(smtpHost)
 	smtpLn, err := net.Listen("tcp", set.SMTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("local: smtp listener: %w", err)
 	}
 	s.SMTPAddr = smtpLn.Addr().String()
-	s.serve(func() error { return s.smtpSrv.Serve(smtpLn) }, smtp.ErrServerClosed)
+	s.serve(func() error { return s.smtpSrv.Serve(LimitSessions(smtpLn, MaxSMTPSessions, smtpHost)) }, smtp.ErrServerClosed)
 
 	s.httpSrv = &http.Server{
 		Handler:           s.frontDoor(&Gateway{Invoke: api, Log: log.With("component", "http")}),
@@ -167,6 +168,15 @@ func Start(ctx context.Context, set Settings) (_ *Stack, err error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// hasInbox reports whether address is an inbox, for the SMTP listener's RCPT check.
+func (s *Stack) hasInbox(ctx context.Context, address string) (bool, error) {
+	_, err := s.Store.GetInbox(ctx, address)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // startSES runs the local SES v2 (sesemu) on its own loopback port and returns the client the

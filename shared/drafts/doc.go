@@ -30,12 +30,13 @@
 //	                    scheduled to fail.
 //
 // Sending: a draft is claimed (store.ClaimDraft: send_status sending, one winner among
-// concurrent senders), sent with outbound.Service.Send under an Idempotency-Key derived from
-// the draft ("draft:<draft_id>", plus ":<key>" when the request gave an Idempotency-Key), then
-// deleted. A sender that dies mid-send leaves the draft sending; after the claim timeout it
-// is taken over with the same key, so a message already sent is not sent again. A repeated
-// send request with the same Idempotency-Key answers the first result; without one, the
-// draft is gone: 404.
+// concurrent senders), sent with outbound.Service.Send under the request's Idempotency-Key
+// (bound to the request's fingerprint, so the key used before for another send, draft or
+// body is refused: store.ErrIdempotencyKeyReused) or, without one, under "draft:<draft_id>",
+// then deleted. A sender that dies mid-send leaves the draft sending; after the claim timeout
+// it is taken over with the same key and fingerprint, so a message already sent is not sent
+// again. A repeated send request with the same Idempotency-Key answers the first result
+// (store.ErrSendInProgress while the first still runs); without one, the draft is gone: 404.
 //
 // A scheduled send that fails is retried at the next run when the failure may pass (SES
 // throttled or unreachable, a store error), at most MaxSendAttempts times in all; one that

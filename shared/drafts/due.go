@@ -68,7 +68,7 @@ func (s *Sender) SendDue(ctx context.Context, now time.Time) (int, error) {
 
 // sendDue claims and sends one due draft; ok when it was sent.
 func (s *Sender) sendDue(ctx context.Context, d store.DueDraft, now time.Time) (ok bool, err error) {
-	claim, err := s.Store.ClaimDraft(ctx, d.InboxID, d.DraftID, sendKey(d.DraftID, ""), true, now)
+	claim, err := s.Store.ClaimDraft(ctx, d.InboxID, d.DraftID, sendKey(d.DraftID, ""), sendFingerprint(d.DraftID, SendOptions{}), true, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, s.Store.ForgetDue(ctx, d) // its inbox was deleted

@@ -23,30 +23,43 @@ type Sender struct {
 }
 
 // SendOptions are what a send request adds: label changes for the sent message (applied to
-// the draft's labels; remove wins) and the request's Idempotency-Key.
+// the draft's labels; remove wins), the request's Idempotency-Key and the fingerprint of the
+// request the key is bound to (outbound.Request.Fingerprint).
 type SendOptions struct {
 	AddLabels, RemoveLabels []string
 	IdempotencyKey          string
+	Fingerprint             string
 }
 
-// sendKey is the Idempotency-Key a draft is sent with: one per draft, and one per draft and
-// request key, so that a request key cannot collide with another send from the inbox.
+// sendKey is the Idempotency-Key a draft is sent with: the request's, which shares the inbox's
+// keys with the send routes (a key used for another request is refused by its fingerprint),
+// or one per draft for a send without a key (the scheduler's).
 func sendKey(draftID, requestKey string) string {
 	if requestKey == "" {
 		return "draft:" + draftID
 	}
-	return "draft:" + draftID + ":" + requestKey
+	return requestKey
+}
+
+// sendFingerprint is the fingerprint a draft's send key is bound to: the request's, or the
+// draft's own for a send without a key.
+func sendFingerprint(draftID string, o SendOptions) string {
+	if o.IdempotencyKey == "" {
+		return "draft:" + draftID
+	}
+	return o.Fingerprint
 }
 
 // Send sends a draft of inbox now, whatever its schedule, and deletes it. A repeat of a send
 // with the same IdempotencyKey answers the first result (Replayed); without a key, a sent
-// draft is gone (store.ErrNotFound). store.ErrDraftSending: the draft is being sent by
-// another request or by the scheduler. Other errors are outbound.Service.Send's; the draft is
-// then left as it was.
+// draft is gone (store.ErrNotFound). store.ErrSendInProgress: the first request with this
+// key is still sending it. store.ErrIdempotencyKeyReused: the key was used for another
+// request. store.ErrDraftSending: the draft is being sent by another request or by the
+// scheduler. Other errors are outbound.Service.Send's; the draft is then left as it was.
 func (s *Sender) Send(ctx context.Context, inbox store.InboxRecord, draftID string, o SendOptions) (outbound.Result, error) {
-	key := sendKey(draftID, o.IdempotencyKey)
+	key, fp := sendKey(draftID, o.IdempotencyKey), sendFingerprint(draftID, o)
 	if o.IdempotencyKey != "" {
-		prior, err := s.Store.SentResult(ctx, inbox.InboxID, key)
+		prior, err := s.Store.SentResult(ctx, inbox.InboxID, key, fp)
 		if err != nil {
 			return outbound.Result{}, err
 		}
@@ -69,7 +82,10 @@ func (s *Sender) Send(ctx context.Context, inbox store.InboxRecord, draftID stri
 	}
 	labels := ApplyLabels(prev.Labels, add, remove)
 
-	claim, err := s.Store.ClaimDraft(ctx, inbox.InboxID, draftID, key, false, s.now())
+	claim, err := s.Store.ClaimDraft(ctx, inbox.InboxID, draftID, key, fp, false, s.now())
+	if errors.Is(err, store.ErrDraftSending) && o.IdempotencyKey != "" && prev.SendKey == key {
+		return outbound.Result{}, store.ErrSendInProgress // the first request with this key has it
+	}
 	if err != nil {
 		return outbound.Result{}, err
 	}
@@ -111,7 +127,7 @@ func (s *Sender) finish(ctx context.Context, claim store.DraftRecord, res outbou
 func (s *Sender) send(ctx context.Context, inbox store.InboxRecord, d store.DraftRecord, labels []string) (outbound.Result, error) {
 	req := outbound.Request{
 		Kind: KindOf(d.Draft), To: d.To, Cc: d.Cc, Bcc: d.Bcc, ReplyTo: d.ReplyTo,
-		Text: d.Text, HTML: d.HTML, Labels: labels, IdempotencyKey: d.SendKey,
+		Text: d.Text, HTML: d.HTML, Labels: labels, IdempotencyKey: d.SendKey, Fingerprint: d.SendFingerprint,
 	}
 	switch req.Kind {
 	case outbound.KindSend, outbound.KindForward:

@@ -40,13 +40,16 @@ func (s *server) apiKeyRoutes() {
 	s.handle("GET /v0/api-keys/{api_key_id}", "api_key_read", s.getAPIKey)
 }
 
-// createAPIKeyRequest is CreateBearerApiKeyRequest (wire.CreateAPIKeyRequest), plus
-// public_key to recognise a CreatePublicKeyRequest, which Pigeon does not support. (Not
-// embedded: encoding/json would name the embedded type in its field errors.)
+// createAPIKeyRequest is CreateBearerApiKeyRequest (wire.CreateAPIKeyRequest), plus the
+// fields of a CreatePublicKeyRequest (public_key, client_id, expires_at), so that one is
+// recognised and refused as unsupported rather than for its fields. (Not embedded:
+// encoding/json would name the embedded type in its field errors.)
 type createAPIKeyRequest struct {
 	Name        *string                `json:"name"`
 	Permissions wire.APIKeyPermissions `json:"permissions"`
 	PublicKey   json.RawMessage        `json:"public_key"`
+	ClientID    json.RawMessage        `json:"client_id"`
+	ExpiresAt   json.RawMessage        `json:"expires_at"`
 }
 
 // listAPIKeys lists the keys of the route's scope narrowed to the caller's, newest first
@@ -100,6 +103,13 @@ func (s *server) createAPIKey(w http.ResponseWriter, r *http.Request, p auth.Pri
 	}
 	if len(req.PublicKey) > 0 && string(req.PublicKey) != "null" {
 		return invalid("public_key", "public-key credentials are not supported; omit public_key to create a bearer key")
+	}
+	// A bearer key takes neither (and no pod_id or inbox_id: the route gives the scope).
+	switch {
+	case req.ClientID != nil:
+		return unknownField("client_id")
+	case req.ExpiresAt != nil:
+		return unknownField("expires_at")
 	}
 	name := ""
 	if req.Name != nil {

@@ -298,9 +298,9 @@ func (s *server) sendDraft(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if err != nil {
 		return err
 	}
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	if len(key) > maxIdempotencyKey {
-		return invalid("Idempotency-Key", "the Idempotency-Key header is at most %d characters", maxIdempotencyKey)
+	key, err := idempotencyKey(r)
+	if err != nil {
+		return err
 	}
 	var body wire.UpdateMessageRequest
 	if err := decodeJSON(w, r, &body); err != nil {
@@ -309,10 +309,15 @@ func (s *server) sendDraft(w http.ResponseWriter, r *http.Request, p auth.Princi
 	if s.out == nil {
 		return noSender()
 	}
+	draftID := r.PathValue("draft_id")
+	opts := drafts.SendOptions{AddLabels: body.AddLabels, RemoveLabels: body.RemoveLabels, IdempotencyKey: key}
+	if key != "" {
+		if opts.Fingerprint, err = requestFingerprint("draft-send", draftID, body); err != nil {
+			return err
+		}
+	}
 	sender := &drafts.Sender{Store: s.st, Outbound: s.out, Now: s.now, Log: s.log}
-	res, err := sender.Send(r.Context(), in, r.PathValue("draft_id"), drafts.SendOptions{
-		AddLabels: body.AddLabels, RemoveLabels: body.RemoveLabels, IdempotencyKey: key,
-	})
+	res, err := sender.Send(r.Context(), in, draftID, opts)
 	if err != nil {
 		return draftError(err)
 	}

@@ -146,7 +146,8 @@ func TestDraftSend(t *testing.T) {
 		}
 		return e.doHeader("POST", base+"/drafts/"+draftID+"/send", e.key, body, h)
 	}
-	resp := send(reply.DraftID, "k1", map[string]any{"add_labels": []string{"done"}, "remove_labels": "b"})
+	first := map[string]any{"add_labels": []string{"done"}, "remove_labels": "b"}
+	resp := send(reply.DraftID, "k1", first)
 	var sent wire.SendMessageResponse
 	if resp.status != 200 {
 		t.Fatalf("send = %d %s", resp.status, resp.body)
@@ -161,8 +162,10 @@ func TestDraftSend(t *testing.T) {
 		msg.Subject != "Re: Hello" || msg.InReplyTo != "<orig@example.com>" {
 		t.Fatalf("sent message = %+v", msg)
 	}
-	// Same Idempotency-Key: the first result again. Without: the draft is gone.
-	resp = send(reply.DraftID, "k1", map[string]any{})
+	// Same Idempotency-Key and body: the first result again; the key with another body: 422.
+	// Without a key, or with a new one: the draft is gone.
+	e.wantError(send(reply.DraftID, "k1", map[string]any{}), 422, "IdempotencyKeyReusedError")
+	resp = send(reply.DraftID, "k1", first)
 	var replay wire.SendMessageResponse
 	if resp.status != 200 {
 		t.Fatalf("replay = %d %s", resp.status, resp.body)
@@ -220,7 +223,7 @@ func TestDraftSend(t *testing.T) {
 	e.wantError(send(empty.DraftID, "", map[string]any{"add_labels": []string{"sent"}}), 400, "ValidationError")
 
 	// A draft being sent can be neither changed nor sent again.
-	if _, err := e.st.ClaimDraft(context.Background(), in.InboxID, empty.DraftID, "other", false, time.Now()); err != nil {
+	if _, err := e.st.ClaimDraft(context.Background(), in.InboxID, empty.DraftID, "other", "fp", false, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	e.wantError(e.do("PATCH", base+"/drafts/"+empty.DraftID, e.key, map[string]any{"text": "x"}), 409, "ConflictError")

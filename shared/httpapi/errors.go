@@ -86,7 +86,9 @@ func unauthorized(code, msg string) error {
 //	*outbound.TooLargeError  → 413 PayloadTooLargeError
 //	*outbound.BlockedError   → 403 MessageRejectedError / recipient_blocked (a send list)
 //	*outbound.UnsentError    → 503 ServiceUnavailableError / send_failed (recorded as failed)
-//	store.ErrSendInProgress  → 409 ConflictError / idempotency_key_in_use
+//	store.ErrSendInProgress  → 425 IdempotencyKeyInUseError / idempotency_key_in_use, with
+//	                           Retry-After (never 409, 429 or 5xx, which the SDKs retry)
+//	store.ErrIdempotencyKeyReused → 422 IdempotencyKeyReusedError / idempotency_key_reused
 //	ses.ErrThrottled         → 429 TooManyRequestsError with Retry-After (nothing was sent)
 //	ses.ErrRejected          → 403 MessageRejectedError with SES's reason
 //	ses.ErrUnavailable       → 503 ServiceUnavailableError / ses_unavailable
@@ -118,8 +120,20 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			Fix: "retry later; the failed message stays in the inbox with status failed",
 		}}
 	case errors.Is(err, store.ErrSendInProgress):
-		ae = &apiError{status: http.StatusConflict, body: wire.Error{
-			Name: "ConflictError", Code: "idempotency_key_in_use", Message: "a request with this Idempotency-Key is still being sent; retry to get its result",
+		// Not a status any SDK retries on its own (they retry 408, 409, 429 and 5xx): the caller
+		// decides when to repeat the request, as Retry-After suggests.
+		w.Header().Set("Retry-After", "1")
+		ae = &apiError{status: http.StatusTooEarly, body: wire.Error{
+			Name: "IdempotencyKeyInUseError", Code: "idempotency_key_in_use",
+			Message: "the first request with this Idempotency-Key is still being sent",
+			Fix:     "repeat the same request with the same Idempotency-Key after Retry-After seconds to get its result",
+		}}
+	case errors.Is(err, store.ErrIdempotencyKeyReused):
+		msg := "this Idempotency-Key was already used for a different request (another route, message, draft or body)"
+		ae = &apiError{status: http.StatusUnprocessableEntity, body: wire.Error{
+			Name: "IdempotencyKeyReusedError", Code: "idempotency_key_reused", Message: msg,
+			Fix:    "use a new Idempotency-Key for a new request; repeat the first request exactly to get its result",
+			Errors: []wire.FieldError{{Path: "Idempotency-Key", Message: msg}},
 		}}
 	case errors.Is(err, ses.ErrThrottled):
 		wait := time.Second

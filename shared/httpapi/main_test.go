@@ -48,6 +48,8 @@ type env struct {
 	h     http.Handler
 	key   string // the organisation key
 	logs  *bytes.Buffer
+	ses   *sesemu.Server // the local SES the API sends through (its Outbox holds every send)
+	gate  *sesGate       // holds SES calls on request (idempotency_test.go)
 }
 
 var tableSeq atomic.Int64
@@ -74,14 +76,16 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	sesSrv := httptest.NewServer(&sesemu.Server{})
+	emu := &sesemu.Server{}
+	gate := &sesGate{next: emu}
+	sesSrv := httptest.NewServer(gate)
 	t.Cleanup(sesSrv.Close)
 	out := &outbound.Service{Store: st, Sender: &ses.Sender{Client: sesv2.New(sesv2.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(sesSrv.URL), Retryer: aws.NopRetryer{},
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})}}
 	h := New(Deps{Store: st, Blobs: blobs, Config: cfg, Outbound: out, Log: slog.New(slog.NewTextHandler(logs, nil))})
-	return &env{t: t, st: st, blobs: blobs, h: h, key: testSecret, logs: logs}
+	return &env{t: t, st: st, blobs: blobs, h: h, key: testSecret, logs: logs, ses: emu, gate: gate}
 }
 
 // response is a recorded answer.

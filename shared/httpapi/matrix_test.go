@@ -38,8 +38,10 @@ var placeNames = [...]string{"org", "podA", "inboxA1", "inboxA2", "podB", "inbox
 
 func (p place) String() string { return placeNames[p] }
 
-// allowed in a matrixRow field: the key may use the route there.
-const allowed = 0
+// In a matrixRow's podOnOrg, inboxOnOrg and inboxOnPod, the zero value denies: the key gets
+// 403, as a key outside its scope does. allowed lets the key use the route there; any other
+// value is the status the key gets. So a row that says nothing grants nothing.
+const allowed = 1
 
 // matrixRow is one route and what the narrower keys get where the general rule does not say:
 // a pod-A key on an organisation-level target, an inbox-A1 key on an organisation-level or a
@@ -59,27 +61,27 @@ type matrixRow struct {
 }
 
 var routeMatrix = []matrixRow{
-	{pattern: "GET /v0/inboxes"},
+	{pattern: "GET /v0/inboxes", inboxOnOrg: allowed, podOnOrg: allowed},
 	// Searches without q answer 400 where the key may search (the scope check comes first).
-	{pattern: "GET /v0/inboxes/search", alsoOK: 400},
-	{pattern: "GET /v0/pods/{pod_id}/inboxes/search", alsoOK: 400},
+	{pattern: "GET /v0/inboxes/search", inboxOnOrg: allowed, podOnOrg: allowed, alsoOK: 400},
+	{pattern: "GET /v0/pods/{pod_id}/inboxes/search", inboxOnPod: allowed, alsoOK: 400},
 	{pattern: "GET /v0/inboxes/{inbox_id}/messages/search", alsoOK: 400},
 	{pattern: "GET /v0/inboxes/{inbox_id}/threads/search", alsoOK: 400},
-	{pattern: "GET /v0/pods/{pod_id}/threads/search", alsoOK: 400},
-	{pattern: "GET /v0/threads/search", alsoOK: 400},
-	{pattern: "POST /v0/inboxes", body: map[string]any{}, inboxOnOrg: 403},
+	{pattern: "GET /v0/pods/{pod_id}/threads/search", inboxOnPod: allowed, alsoOK: 400},
+	{pattern: "GET /v0/threads/search", inboxOnOrg: allowed, podOnOrg: allowed, alsoOK: 400},
+	{pattern: "POST /v0/inboxes", podOnOrg: allowed, body: map[string]any{}, inboxOnOrg: 403},
 	{pattern: "GET /v0/inboxes/{inbox_id}"},
 	{pattern: "PATCH /v0/inboxes/{inbox_id}", body: map[string]any{"display_name": "x"}},
 	{pattern: "DELETE /v0/inboxes/{inbox_id}"},
-	{pattern: "GET /v0/pods/{pod_id}/inboxes"},
+	{pattern: "GET /v0/pods/{pod_id}/inboxes", inboxOnPod: allowed},
 	{pattern: "POST /v0/pods/{pod_id}/inboxes", body: map[string]any{}, inboxOnPod: 403},
 	{pattern: "GET /v0/pods/{pod_id}/inboxes/{inbox_id}"},
 	{pattern: "PATCH /v0/pods/{pod_id}/inboxes/{inbox_id}", body: map[string]any{"display_name": "x"}},
 	{pattern: "DELETE /v0/pods/{pod_id}/inboxes/{inbox_id}"},
 
-	{pattern: "GET /v0/pods"},
+	{pattern: "GET /v0/pods", inboxOnOrg: allowed, podOnOrg: allowed},
 	{pattern: "POST /v0/pods", body: map[string]any{"name": "x"}, podOnOrg: 403, inboxOnOrg: 403},
-	{pattern: "GET /v0/pods/{pod_id}"},
+	{pattern: "GET /v0/pods/{pod_id}", inboxOnPod: allowed},
 	{pattern: "DELETE /v0/pods/{pod_id}", inboxOnPod: 403, alsoOK: http.StatusBadRequest}, // pods with inboxes: 400
 
 	{pattern: "GET /v0/inboxes/{inbox_id}/messages"},
@@ -103,10 +105,10 @@ var routeMatrix = []matrixRow{
 	{pattern: "GET /v0/inboxes/{inbox_id}/threads"},
 	{pattern: "GET /v0/inboxes/{inbox_id}/threads/{thread_id}"},
 	{pattern: "GET /v0/inboxes/{inbox_id}/threads/{thread_id}/attachments/{attachment_id}"},
-	{pattern: "GET /v0/pods/{pod_id}/threads"},
+	{pattern: "GET /v0/pods/{pod_id}/threads", inboxOnPod: allowed},
 	{pattern: "GET /v0/pods/{pod_id}/threads/{thread_id}"},
 	{pattern: "GET /v0/pods/{pod_id}/threads/{thread_id}/attachments/{attachment_id}"},
-	{pattern: "GET /v0/threads"},
+	{pattern: "GET /v0/threads", inboxOnOrg: allowed, podOnOrg: allowed},
 	{pattern: "GET /v0/threads/{thread_id}"},
 	{pattern: "GET /v0/threads/{thread_id}/attachments/{attachment_id}"},
 	{pattern: "PATCH /v0/inboxes/{inbox_id}/threads/{thread_id}", body: map[string]any{"add_labels": []string{"x"}}},
@@ -116,15 +118,15 @@ var routeMatrix = []matrixRow{
 	{pattern: "PATCH /v0/threads/{thread_id}", body: map[string]any{"add_labels": []string{"x"}}},
 	{pattern: "DELETE /v0/threads/{thread_id}"},
 
-	{pattern: "GET /v0/organizations"},
-	{pattern: "GET /v0/auth/me"},
+	{pattern: "GET /v0/organizations", inboxOnOrg: allowed, podOnOrg: allowed},
+	{pattern: "GET /v0/auth/me", inboxOnOrg: allowed, podOnOrg: allowed},
 
-	{pattern: "GET /v0/api-keys"},
+	{pattern: "GET /v0/api-keys", inboxOnOrg: allowed, podOnOrg: allowed},
 	{pattern: "POST /v0/api-keys", body: map[string]any{"name": "k"}, podOnOrg: 403, inboxOnOrg: 403},
 	{pattern: "GET /v0/api-keys/{api_key_id}", podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
 	{pattern: "PATCH /v0/api-keys/{api_key_id}", body: map[string]any{"name": "k2"}, podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
 	{pattern: "DELETE /v0/api-keys/{api_key_id}", podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
-	{pattern: "GET /v0/pods/{pod_id}/api-keys"},
+	{pattern: "GET /v0/pods/{pod_id}/api-keys", inboxOnPod: allowed},
 	{pattern: "POST /v0/pods/{pod_id}/api-keys", body: map[string]any{"name": "k"}, inboxOnPod: 403},
 	{pattern: "PATCH /v0/pods/{pod_id}/api-keys/{api_key_id}", body: map[string]any{"name": "k2"}, inboxOnPod: 404},
 	{pattern: "DELETE /v0/pods/{pod_id}/api-keys/{api_key_id}", inboxOnPod: 404},
@@ -135,24 +137,24 @@ var routeMatrix = []matrixRow{
 
 	// Webhooks: an organisation webhook is the organisation keys' alone, a pod webhook is not
 	// seen by the pod's inbox keys, and pod routes reach pod webhooks only (webhooks.go).
-	{pattern: "GET /v0/webhooks"},
+	{pattern: "GET /v0/webhooks", inboxOnOrg: allowed, podOnOrg: allowed},
 	{pattern: "POST /v0/webhooks", body: webhookBody, podOnOrg: 403, inboxOnOrg: 403},
 	{pattern: "GET /v0/webhooks/{webhook_id}", podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
-	{pattern: "PATCH /v0/webhooks/{webhook_id}", body: map[string]any{"enabled": false}, podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
+	{pattern: "PATCH /v0/webhooks/{webhook_id}", body: webhookUpdate, podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
 	{pattern: "DELETE /v0/webhooks/{webhook_id}", podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
 	{pattern: "GET /v0/webhooks/{webhook_id}/headers", podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
 	{pattern: "PATCH /v0/webhooks/{webhook_id}/headers", body: webhookHeaders, podOnOrg: 404, inboxOnOrg: 404, inboxOnPod: 404},
-	{pattern: "GET /v0/pods/{pod_id}/webhooks"},
+	{pattern: "GET /v0/pods/{pod_id}/webhooks", inboxOnPod: allowed},
 	{pattern: "POST /v0/pods/{pod_id}/webhooks", body: webhookBody, inboxOnPod: 403},
 	{pattern: "GET /v0/pods/{pod_id}/webhooks/{webhook_id}", inboxOnPod: 404},
-	{pattern: "PATCH /v0/pods/{pod_id}/webhooks/{webhook_id}", body: map[string]any{"enabled": false}, inboxOnPod: 404},
+	{pattern: "PATCH /v0/pods/{pod_id}/webhooks/{webhook_id}", body: webhookUpdate, inboxOnPod: 404},
 	{pattern: "DELETE /v0/pods/{pod_id}/webhooks/{webhook_id}", inboxOnPod: 404},
 	{pattern: "GET /v0/pods/{pod_id}/webhooks/{webhook_id}/headers", inboxOnPod: 404},
 	{pattern: "PATCH /v0/pods/{pod_id}/webhooks/{webhook_id}/headers", body: webhookHeaders, inboxOnPod: 404},
 	{pattern: "GET /v0/inboxes/{inbox_id}/webhooks"},
 	{pattern: "POST /v0/inboxes/{inbox_id}/webhooks", body: webhookBody},
 	{pattern: "GET /v0/inboxes/{inbox_id}/webhooks/{webhook_id}"},
-	{pattern: "PATCH /v0/inboxes/{inbox_id}/webhooks/{webhook_id}", body: map[string]any{"enabled": false}},
+	{pattern: "PATCH /v0/inboxes/{inbox_id}/webhooks/{webhook_id}", body: webhookUpdate},
 	{pattern: "DELETE /v0/inboxes/{inbox_id}/webhooks/{webhook_id}"},
 	{pattern: "GET /v0/inboxes/{inbox_id}/webhooks/{webhook_id}/headers"},
 	{pattern: "PATCH /v0/inboxes/{inbox_id}/webhooks/{webhook_id}/headers", body: webhookHeaders},
@@ -161,10 +163,10 @@ var routeMatrix = []matrixRow{
 	{pattern: "GET /v0/inboxes/{inbox_id}/drafts"},
 	{pattern: "GET /v0/inboxes/{inbox_id}/drafts/{draft_id}"},
 	{pattern: "GET /v0/inboxes/{inbox_id}/drafts/{draft_id}/attachments/{attachment_id}"},
-	{pattern: "GET /v0/pods/{pod_id}/drafts"},
-	{pattern: "GET /v0/pods/{pod_id}/drafts/{draft_id}"},
-	{pattern: "GET /v0/pods/{pod_id}/drafts/{draft_id}/attachments/{attachment_id}"},
-	{pattern: "GET /v0/drafts"},
+	{pattern: "GET /v0/pods/{pod_id}/drafts", inboxOnPod: allowed},
+	{pattern: "GET /v0/pods/{pod_id}/drafts/{draft_id}", inboxOnPod: allowed},
+	{pattern: "GET /v0/pods/{pod_id}/drafts/{draft_id}/attachments/{attachment_id}", inboxOnPod: allowed},
+	{pattern: "GET /v0/drafts", inboxOnOrg: allowed, podOnOrg: allowed},
 	{pattern: "GET /v0/drafts/{draft_id}"},
 	{pattern: "GET /v0/drafts/{draft_id}/attachments/{attachment_id}"},
 	{pattern: "POST /v0/inboxes/{inbox_id}/drafts", body: map[string]any{"text": "t"}},
@@ -189,6 +191,7 @@ var routeMatrix = []matrixRow{
 var (
 	webhookBody    = map[string]any{"url": "https://receiver.example/hook", "event_types": []string{"message.received"}}
 	webhookHeaders = map[string]any{"headers": map[string]any{"X-Token": "t"}}
+	webhookUpdate  = map[string]any{"event_types": []string{"message.received", "message.sent"}}
 )
 
 // targets are the places a route's resources can be at, the place that does not exist last.
@@ -218,20 +221,26 @@ func (row matrixRow) expect(caller string, at place) int {
 	if at == atGhost {
 		return likeGhost
 	}
+	denyByDefault := func(v int) int {
+		if v == 0 {
+			return http.StatusForbidden
+		}
+		return v
+	}
 	switch caller {
 	case "pod":
 		switch at {
 		case atOrg:
-			return row.podOnOrg
+			return denyByDefault(row.podOnOrg)
 		case atPodB, atB1:
 			return likeGhost
 		}
 	case "inbox":
 		switch at {
 		case atOrg:
-			return row.inboxOnOrg
+			return denyByDefault(row.inboxOnOrg)
 		case atPodA:
-			return row.inboxOnPod
+			return denyByDefault(row.inboxOnPod)
 		case atA2, atPodB, atB1:
 			return likeGhost
 		}

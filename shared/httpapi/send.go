@@ -3,16 +3,12 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/pigeon-mail/pigeon/shared/auth"
 	"github.com/pigeon-mail/pigeon/shared/outbound"
 	"github.com/pigeon-mail/pigeon/shared/store"
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
-
-// maxIdempotencyKey bounds the Idempotency-Key header.
-const maxIdempotencyKey = 256
 
 // sendRoutes registers send, reply, reply-all and forward (agentmail-v0.md §3.3). The work is
 // package outbound's; here the body is read and the inbox and the original are resolved in the
@@ -36,9 +32,9 @@ func (s *server) send(kind outbound.Kind) handlerFunc {
 		if err != nil {
 			return err
 		}
-		key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-		if len(key) > maxIdempotencyKey {
-			return invalid("Idempotency-Key", "the Idempotency-Key header is at most %d characters", maxIdempotencyKey)
+		key, err := idempotencyKey(r)
+		if err != nil {
+			return err
 		}
 		var body wire.SendMessageRequest
 		if err := decodeJSONLimit(w, r, &body, outbound.MaxRequestBytes); err != nil {
@@ -69,6 +65,15 @@ func (s *server) send(kind outbound.Kind) handlerFunc {
 				return err
 			}
 			req.Original = &orig
+		}
+		if key != "" {
+			target := ""
+			if req.Original != nil {
+				target = req.Original.MessageID
+			}
+			if req.Fingerprint, err = requestFingerprint(string(kind), target, body); err != nil {
+				return err
+			}
 		}
 		res, err := s.out.Send(r.Context(), in, req)
 		if err != nil {

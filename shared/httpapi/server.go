@@ -103,10 +103,18 @@ func (s *server) handle(pattern, perm string, fn handlerFunc) {
 			s.writeError(w, r, forbidden(perm))
 			return
 		}
+		r = r.WithContext(store.WithPageOwner(r.Context(), pageOwner(pattern, st.principal)))
 		if err := fn(w, r, st.principal); err != nil {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// pageOwner is whom the page tokens of a request belong to: the route and the key's scope
+// (organisation, pod, inbox), so a token is refused on another route or to a key of another
+// scope. Keys of one scope share their tokens.
+func pageOwner(pattern string, p auth.Principal) string {
+	return pattern + "\x00" + p.OrgID + "\x00" + p.PodID + "\x00" + p.InboxID
 }
 
 // requestState travels in the request context from serve to the matched route.

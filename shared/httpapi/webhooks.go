@@ -277,7 +277,7 @@ func (s *server) getWebhook(w http.ResponseWriter, r *http.Request, p auth.Princ
 
 // updateWebhook applies an update body: a non-empty event_types replaces the set; inbox
 // filters change at the organisation and pod scopes, pod filters at the organisation scope
-// (fields of other scopes are ignored, as unknown keys are).
+// (the fields of other scopes are refused as unknown: notOnRoute).
 func (s *server) updateWebhook(w http.ResponseWriter, r *http.Request, p auth.Principal) error {
 	wh, err := s.webhook(r, p)
 	if err != nil {

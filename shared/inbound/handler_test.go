@@ -321,6 +321,28 @@ func TestOversizedMailIsHeaderOnly(t *testing.T) {
 	}
 }
 
+// Mails read header only are told apart by their size too: another body under the same header
+// is another message, the same mail again is not.
+func TestOversizedMailsWithOneHeader(t *testing.T) {
+	e := newEnv(t, "agent@pigeon.local")
+	e.h.Config.MaxInboundBytes = 1000
+	ctx := context.Background()
+	data, err := os.ReadFile(filepath.Join("testdata", "quarterly.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, raw := range [][]byte{data, data, append(slices.Clip(data), "\r\nP.S. one more line\r\n"...)} {
+		key := fmt.Sprintf("raw/big-%d", i)
+		if err := e.blobs.Put(ctx, key, "message/rfc822", raw); err != nil {
+			t.Fatal(err)
+		}
+		e.handle(sesEvent(t, withObject(key, "agent@pigeon.local")))
+	}
+	if msgs := e.messages("agent@pigeon.local"); len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
+	}
+}
+
 func TestAddrSpec(t *testing.T) {
 	for in, want := range map[string]string{
 		"Agent <Agent@Pigeon.Local>": "agent@pigeon.local",

@@ -105,6 +105,7 @@ func (h *Handler) read(ctx context.Context, key string, receivedAt time.Time) (*
 			}
 			m := mail.Parse(headerBlock(head), receivedAt)
 			m.Size = size
+			m.Fingerprint = mail.HeaderOnlyFingerprint(m, size)
 			m.Problems = append(m.Problems, fmt.Sprintf("message of %d bytes exceeds the %d-byte limit: header only", size, limit))
 			return m, nil
 		}

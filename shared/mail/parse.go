@@ -40,6 +40,7 @@ type Message struct {
 	Date          time.Time         // the Date header; zero when missing or unparseable
 	Timestamp     time.Time         // Date when plausible, else the receive time; UTC
 	Problems      []string          // what had to be degraded or guessed, for logs and metrics
+	Fingerprint   string            // "sha256:<hex>" of the fields the author wrote and the body: equal for copies of one mail
 }
 
 // Attachment is an attachment with its decoded content. Content may share memory with the raw
@@ -65,7 +66,7 @@ func Parse(raw []byte, receivedAt time.Time) (m *Message) {
 		// A last line of defence: the parser is written not to panic, but if a library does,
 		// the fields read so far are kept.
 		if r := recover(); r != nil {
-			p.problemf("parser panic: %v", r)
+			p.problemf(panicProblem+": %v", r)
 		}
 	}()
 	content, stripped := stripMboxFrom(raw)
@@ -74,11 +75,16 @@ func Parse(raw []byte, receivedAt time.Time) (m *Message) {
 	}
 	h, body, problems := readHeader(content)
 	m.Problems = append(m.Problems, problems...)
+	m.Fingerprint = fingerprint(h, body)
 	p.readEnvelope(h, receivedAt)
 	p.readBody(h, body)
 	p.extract()
 	return m
 }
+
+// panicProblem begins the problem Parse records when it recovered a panic: a bug to fix,
+// which the fuzz test fails on.
+const panicProblem = "parser panic"
 
 // parser carries the state of one Parse call.
 type parser struct {

@@ -142,6 +142,11 @@ func checkInvariants(t *testing.T, raw []byte, m *Message) {
 	if utf8.RuneCountInString(m.Preview) > previewRunes {
 		t.Errorf("preview of %d runes", utf8.RuneCountInString(m.Preview))
 	}
+	for _, p := range m.Problems {
+		if strings.HasPrefix(p, panicProblem) {
+			t.Errorf("Parse recovered a panic: %s", p)
+		}
+	}
 	for _, a := range m.Attachments {
 		if a.Size != int64(len(a.Content)) || a.AttachmentID == "" || (a.ContentDisposition != "inline" && a.ContentDisposition != "attachment") {
 			t.Errorf("attachment %+v", a.Attachment)

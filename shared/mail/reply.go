@@ -186,6 +186,21 @@ func ReplyReferences(origMessageID string, origReferences []string) (inReplyTo s
 	return inReplyTo, refs
 }
 
+// HeaderMessageID is the id a reply must name for a stored message: the Message-ID header the
+// author wrote, when it has one that parses, else the stored message_id. The two differ for a
+// mail that reused a Message-ID the inbox already held for another mail: it is stored under an
+// id of its own, but its correspondents know it by the header.
+func HeaderMessageID(messageID string, headers map[string]string) string {
+	for k, v := range headers {
+		if strings.EqualFold(k, "Message-ID") {
+			if CanonicalMessageID(v) != "" {
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return messageID
+}
+
 func replyMsgID(id string) string {
 	id = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(id), "<"), ">")
 	if id == "" {

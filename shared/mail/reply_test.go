@@ -206,3 +206,19 @@ func TestReplyReferencesBounded(t *testing.T) {
 		t.Errorf("the caller's slice was modified")
 	}
 }
+
+func TestHeaderMessageID(t *testing.T) {
+	for _, c := range []struct {
+		id      string
+		headers map[string]string
+		want    string
+	}{
+		{"<abc@pigeon.invalid>", map[string]string{"message-id": " <Orig@Example.com> "}, "<Orig@Example.com>"},
+		{"<abc@pigeon.invalid>", map[string]string{"Message-ID": "(comment)"}, "<abc@pigeon.invalid>"},
+		{"<a@b>", nil, "<a@b>"},
+	} {
+		if got := HeaderMessageID(c.id, c.headers); got != c.want {
+			t.Errorf("HeaderMessageID(%q, %v) = %q, want %q", c.id, c.headers, got, c.want)
+		}
+	}
+}

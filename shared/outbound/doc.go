@@ -31,12 +31,21 @@
 //   - throttled (ses.ErrThrottled): nothing is stored; the API answers 429 with Retry-After;
 //   - rejected (ses.ErrRejected, or a recipient on a send block list): nothing is stored; 403
 //     MessageRejectedError with SES's reason;
-//   - unreachable or failing (ses.ErrUnavailable, or any other error): the message is stored
-//     in its thread with label "failed" and delivery status failed, so it is never silently
-//     lost and GET shows it; the API answers 503 (and names the recorded message).
+//   - not reached (the connection to SES could not be opened): nothing is stored; 503;
+//   - outcome unknown (ses.OutcomeUnknown: a timeout, a connection lost after the request went
+//     out, a 5xx): SES may have taken the message, so it is never sent again. It is stored as
+//     sending under its composed Message-ID, the Idempotency-Key is completed with it and the
+//     send answers it; SES's first notification about it, found through the send's
+//     store.SendTagName tag, links SES's id and settles it (no notification: it stays sending);
+//   - failing otherwise (ses.ErrUnavailable, or any other error): the message is stored in its
+//     thread with label "failed" and delivery status failed, so it is never silently lost and
+//     GET shows it; the API answers 503 (and names the recorded message).
 //
-// In every failure the Idempotency-Key is given back, so the request can be retried with it;
-// only a send that SES took completes the key. A key is claimed with a conditional put before
+// In every failure but the unknown outcome the Idempotency-Key is given back, so the request
+// can be retried with it; only a send that SES took, or may have taken, completes the key.
+// Once SES took a message, recording it is tried three times before the send gives up. A key is claimed with a conditional put before
 // SES is called, so concurrent duplicates cannot both send: the loser gets ErrSendInProgress
-// (409) while the first runs, and its result once it is done.
+// (the API answers 425) while the first runs, and its result once it is done. The key is bound
+// to Request.Fingerprint: used again for a different request, it is ErrIdempotencyKeyReused
+// (422), whether the first is running or done.
 package outbound

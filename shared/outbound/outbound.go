@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -58,8 +59,9 @@ type Result struct {
 
 // Send composes req from inbox, sends it through SES and records it (see the package comment
 // for the steps, the limits and what each failure leaves behind). Errors: *InvalidError,
-// *TooLargeError, *BlockedError, store.ErrSendInProgress, SES's *ses.Error (throttled,
-// rejected), *UnsentError (recorded as failed), store.ErrNotFound (the inbox went away).
+// *TooLargeError, *BlockedError, store.ErrSendInProgress, store.ErrIdempotencyKeyReused,
+// SES's *ses.Error (throttled, rejected), *UnsentError (recorded as failed),
+// store.ErrNotFound (the inbox went away).
 func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request) (Result, error) {
 	now := wire.UTC(s.now())
 	p, err := newPlan(inbox, req, now)
@@ -103,8 +105,15 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 	}
 
 	if req.IdempotencyKey != "" {
-		prior, err := s.Store.ClaimIdempotencyKey(ctx, inbox.InboxID, req.IdempotencyKey)
+		prior, err := s.Store.ClaimIdempotencyKey(ctx, inbox.InboxID, req.IdempotencyKey, req.Fingerprint)
 		if err != nil {
+			// The claim may have been written with its answer lost: give it back, or every
+			// retry would find it pending.
+			if !errors.Is(err, store.ErrSendInProgress) && !errors.Is(err, store.ErrIdempotencyKeyReused) {
+				if relErr := s.Store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), inbox.InboxID, req.IdempotencyKey); relErr != nil {
+					s.log().ErrorContext(ctx, "outbound: idempotency key not released", "inbox", inbox.InboxID, "err", relErr)
+				}
+			}
 			return Result{}, err
 		}
 		if prior != nil {
@@ -122,7 +131,7 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 
 	input := ses.SendInput{
 		From: inbox.InboxID, Recipients: p.envelope, Raw: raw,
-		Tags: map[string]string{"pigeon_inbox": inbox.InboxID},
+		Tags: map[string]string{"pigeon_inbox": inbox.InboxID, store.SendTagName: sendTag(p.out.MessageID)},
 	}
 	send := s.Sender.Send
 	if dryRun {
@@ -130,9 +139,12 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 	}
 	sesID, sendErr := send(ctx, input)
 	if sendErr != nil {
-		if errors.Is(sendErr, ses.ErrThrottled) || errors.Is(sendErr, ses.ErrRejected) {
+		if errors.Is(sendErr, ses.ErrThrottled) || errors.Is(sendErr, ses.ErrRejected) || isNotConnected(sendErr) {
 			release()
 			return Result{}, sendErr
+		}
+		if ses.OutcomeUnknown(sendErr) {
+			return s.recordUnsettled(ctx, inbox, p, raw, now, req, sendErr)
 		}
 		// SES did not take it, or we cannot tell: keep the message, marked failed.
 		msg := s.message(p, raw, p.out.MessageID, now, wire.LabelFailed)
@@ -153,9 +165,9 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 	msg := s.message(p, final, messageID, now, wire.LabelSent)
 	st, _ := delivery.Apply(delivery.New(p.envelope), delivery.Notification{Kind: delivery.KindSend, Timestamp: now})
 	// The mail is gone: record it even if the caller has given up waiting.
-	rec, _, err := s.Store.RecordOutbound(context.WithoutCancel(ctx), store.Outbound{
+	rec, _, err := s.recordSent(context.WithoutCancel(ctx), store.Outbound{
 		Inbox: inbox, Message: msg.Message, Attachments: msg.Attachments, Raw: final, SESMessageID: sesID,
-		Delivery: st, Recipients: p.envelope, IdempotencyKey: req.IdempotencyKey,
+		Delivery: st, Recipients: p.envelope, IdempotencyKey: req.IdempotencyKey, IdempotencyFingerprint: req.Fingerprint,
 	})
 	if err != nil {
 		// The idempotency claim stays pending (for its timeout), so a retry cannot send twice.
@@ -169,6 +181,66 @@ func (s *Service) Send(ctx context.Context, inbox store.InboxRecord, req Request
 		}
 	}
 	return Result{MessageID: rec.MessageID, ThreadID: rec.ThreadID}, nil
+}
+
+// recordAttempts is how often a message SES took is written before the send gives up on
+// recording it (the mail is gone: a lost record is a lost message).
+const recordAttempts = 3
+
+// recordSent records a message SES took, trying again when the store fails: RecordOutbound
+// is idempotent (deterministic object keys; a transaction that took effect makes the next
+// attempt find the message and answer it).
+func (s *Service) recordSent(ctx context.Context, o store.Outbound) (wire.Message, wire.ThreadItem, error) {
+	var err error
+	for attempt := range recordAttempts {
+		if attempt > 0 {
+			time.Sleep(time.Duration(attempt) * 50 * time.Millisecond)
+		}
+		var msg wire.Message
+		var th wire.ThreadItem
+		if msg, th, err = s.Store.RecordOutbound(ctx, o); err == nil || errors.Is(err, store.ErrNotFound) {
+			return msg, th, err
+		}
+	}
+	return wire.Message{}, wire.ThreadItem{}, err
+}
+
+// recordUnsettled records a message whose send had an unknown outcome (ses.OutcomeUnknown):
+// SES may have taken it. It is kept as sending under its composed Message-ID, with its send
+// tag, and the Idempotency-Key is completed with it, so that a retry answers it instead of
+// sending again; SES's first notification about it settles it (store.LinkSES).
+func (s *Service) recordUnsettled(ctx context.Context, inbox store.InboxRecord, p *plan, raw []byte, now time.Time, req Request, sendErr error) (Result, error) {
+	msg := s.message(p, raw, p.out.MessageID, now, wire.LabelSent)
+	st := delivery.New(p.envelope)
+	st.Status = delivery.Sending
+	for i := range st.Recipients {
+		st.Recipients[i].Status = delivery.Sending
+	}
+	rec, _, err := s.recordSent(context.WithoutCancel(ctx), store.Outbound{
+		Inbox: inbox, Message: msg.Message, Attachments: msg.Attachments, Raw: raw, Delivery: st,
+		Recipients: p.envelope, IdempotencyKey: req.IdempotencyKey, IdempotencyFingerprint: req.Fingerprint,
+		SendTag: sendTag(p.out.MessageID),
+	})
+	if err != nil {
+		return Result{}, errors.Join(sendErr, err)
+	}
+	s.log().WarnContext(ctx, "outbound: SES outcome unknown; kept as sending until SES reports", "inbox", inbox.InboxID, "message_id", rec.MessageID, "err", sendErr)
+	return Result{MessageID: rec.MessageID, ThreadID: rec.ThreadID}, nil
+}
+
+// sendTag is the value of a send's store.SendTagName tag: the random part of the Message-ID
+// it was composed with (hex, in SES's tag alphabet).
+func sendTag(composedID string) string {
+	id := strings.TrimPrefix(composedID, "<")
+	local, _, _ := strings.Cut(id, "@")
+	return local
+}
+
+// isNotConnected reports whether SES surely did not get the request: the connection could
+// not be opened.
+func isNotConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // dryRun reports whether req is a dry run: its Delivery, else the inbox's, is dry-run.

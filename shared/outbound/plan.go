@@ -42,6 +42,10 @@ type Request struct {
 	Headers              map[string]string
 	Attachments          []Attachment
 	IdempotencyKey       string
+	// Fingerprint is what IdempotencyKey is bound to: the caller's digest of the request (its
+	// route, target and body). The key reused with another fingerprint is
+	// store.ErrIdempotencyKeyReused.
+	Fingerprint string
 	// Delivery overrides the inbox's delivery mode for this send: wire.DeliveryEmail or
 	// wire.DeliveryDryRun; "" keeps the inbox's.
 	Delivery string
@@ -115,7 +119,7 @@ func newPlan(inbox store.InboxRecord, req Request, now time.Time) (*plan, error)
 		}
 		p.out.To, p.out.Cc = to, cc
 		p.out.Subject = mail.ReplySubject(orig.Subject)
-		p.out.InReplyTo, p.out.References = mail.ReplyReferences(orig.MessageID, orig.References)
+		p.out.InReplyTo, p.out.References = mail.ReplyReferences(mail.HeaderMessageID(orig.MessageID, orig.Headers), orig.References)
 		p.out.Text, p.out.HTML = req.Text, req.HTML
 	case KindForward:
 		p.out.To, p.out.Cc = req.To, req.Cc
@@ -123,7 +127,7 @@ func newPlan(inbox store.InboxRecord, req Request, now time.Time) (*plan, error)
 		if strings.TrimSpace(p.out.Subject) == "" {
 			p.out.Subject = mail.ForwardSubject(orig.Subject)
 		}
-		p.out.InReplyTo, p.out.References = mail.ReplyReferences(orig.MessageID, orig.References)
+		p.out.InReplyTo, p.out.References = mail.ReplyReferences(mail.HeaderMessageID(orig.MessageID, orig.Headers), orig.References)
 		p.out.Text, p.out.HTML = forwardBodies(req.Text, req.HTML, orig)
 		p.forwarded = true
 	default:

@@ -35,6 +35,9 @@ func TestPlanRules(t *testing.T) {
 	withReplyTo.ReplyTo = []string{"Desk <desk@example.com>"}
 	fromSelf := *original
 	fromSelf.From = "Support Agent <AGENT@pigeon.local>"
+	reusedID := *original // a mail that reused a Message-ID the inbox held: stored under its own id
+	reusedID.MessageID = "<0123456789abcdef0123456789abcdef@pigeon.invalid>"
+	reusedID.Headers = map[string]string{"Message-Id": "<orig@example.com>"}
 
 	tests := []struct {
 		name      string
@@ -71,6 +74,12 @@ func TestPlanRules(t *testing.T) {
 				if !slices.Equal(p.out.To, []string{"Ann <ann@example.com>"}) || len(p.out.Cc) != 0 || p.out.Subject != "Re: Plans" ||
 					p.out.InReplyTo != "<orig@example.com>" || !slices.Equal(p.out.References, []string{"<root@example.com>", "<orig@example.com>"}) {
 					t.Errorf("reply %+v", p.out)
+				}
+			}},
+		{name: "reply to a mail stored under its own id names its Message-ID header", req: Request{Kind: KindReply, Original: &reusedID, Text: "ok"},
+			check: func(t *testing.T, p *plan) {
+				if p.out.InReplyTo != "<orig@example.com>" || !slices.Equal(p.out.References, []string{"<root@example.com>", "<orig@example.com>"}) {
+					t.Errorf("in-reply-to %q references %v", p.out.InReplyTo, p.out.References)
 				}
 			}},
 		{name: "reply honours Reply-To", req: Request{Kind: KindReply, Original: &withReplyTo, Text: "ok"},

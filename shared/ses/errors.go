@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +32,12 @@ type Error struct {
 	Code       string        // SES's error code ("MessageRejected", "TooManyRequestsException"); "" when SES did not answer
 	Reason     string        // SES's message, or what went wrong on the way
 	RetryAfter time.Duration // how long to wait before retrying, when known (throttling)
-	Err        error         // the SDK's error, for errors.As (*types.MessageRejected, …)
+	// Unknown: the request reached SES (or may have) and no answer came back that says what
+	// became of it (a timeout, a connection lost after the request went out, a 5xx, an
+	// unreadable answer): SES may have taken the message. False when it surely did not (an
+	// answer refused it, or the connection could not even be opened).
+	Unknown bool
+	Err     error // the SDK's error, for errors.As (*types.MessageRejected, …)
 }
 
 func (e *Error) Error() string {
@@ -92,11 +98,13 @@ func classify(err error) error {
 		case "MessageRejected", "MailFromDomainNotVerifiedException", "AccountSuspendedException",
 			"NotFoundException", "BadRequestException":
 			e.Kind = ErrRejected
-		case "SendingPausedException", "InternalServiceErrorException":
+		case "SendingPausedException":
 			e.Kind = ErrUnavailable
+		case "InternalServiceErrorException":
+			e.Kind, e.Unknown = ErrUnavailable, true
 		default:
 			if httpStatus(err) >= 500 {
-				e.Kind = ErrUnavailable
+				e.Kind, e.Unknown = ErrUnavailable, true
 				break
 			}
 			return fmt.Errorf("ses: SendEmail: %w", err)
@@ -109,15 +117,28 @@ func classify(err error) error {
 	)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Kind: ErrUnavailable, Reason: "timed out", Err: err}
+		return &Error{Kind: ErrUnavailable, Reason: "timed out", Err: err, Unknown: true}
 	case errors.As(err, &sendErr):
-		return &Error{Kind: ErrUnavailable, Reason: "cannot reach SES: " + rootCause(err), Err: err}
+		return &Error{Kind: ErrUnavailable, Reason: "cannot reach SES: " + rootCause(err), Err: err, Unknown: !notConnected(err)}
 	case errors.As(err, &deserErr):
-		return &Error{Kind: ErrUnavailable, Reason: "unreadable answer from SES: " + rootCause(err), Err: err}
+		return &Error{Kind: ErrUnavailable, Reason: "unreadable answer from SES: " + rootCause(err), Err: err, Unknown: true}
 	case httpStatus(err) >= 500:
-		return &Error{Kind: ErrUnavailable, Reason: rootCause(err), Err: err}
+		return &Error{Kind: ErrUnavailable, Reason: rootCause(err), Err: err, Unknown: true}
 	}
 	return fmt.Errorf("ses: SendEmail: %w", err)
+}
+
+// notConnected reports whether err is a failure to open the connection (dial), which
+// means the request was never sent.
+func notConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// OutcomeUnknown reports whether err leaves open whether SES took the message (Error.Unknown).
+func OutcomeUnknown(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Unknown
 }
 
 // retryAfter reads the Retry-After header (delay-seconds) of the HTTP response behind err.

@@ -181,6 +181,9 @@ func TestSendUnavailable(t *testing.T) {
 		if !errors.Is(err, ses.ErrUnavailable) || !errors.As(err, &e) || !strings.Contains(e.Reason, "cannot reach SES") {
 			t.Errorf("err = %v, want ErrUnavailable", err)
 		}
+		if ses.OutcomeUnknown(err) {
+			t.Errorf("a refused connection is a send that surely did not happen: %v", err)
+		}
 	})
 	t.Run("deadline", func(t *testing.T) {
 		release := make(chan struct{})
@@ -197,6 +200,9 @@ func TestSendUnavailable(t *testing.T) {
 		_, err := sender.Send(ctx, ses.SendInput{From: "a@pigeon.local", Recipients: []string{"b@example.com"}, Raw: []byte(raw)})
 		if !errors.Is(err, ses.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("err = %v, want ErrUnavailable wrapping the deadline", err)
+		}
+		if !ses.OutcomeUnknown(err) {
+			t.Errorf("a deadline after the request went out leaves the outcome unknown: %v", err)
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {

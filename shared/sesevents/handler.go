@@ -70,6 +70,15 @@ func (h *Handler) Handle(ctx context.Context, body []byte, snsMessageID string) 
 	}
 	log = log.With("ses_message_id", sesID, "event_type", string(n.Kind))
 	changed, err := h.Store.ApplyDeliveryNotification(ctx, sesID, n)
+	if tag := mailOf(body).Tags[store.SendTagName]; errors.Is(err, store.ErrNotFound) && len(tag) > 0 {
+		// A send whose outcome was unknown to the send path: this notification settles it.
+		if linkErr := h.Store.LinkSES(ctx, tag[0], sesID); linkErr == nil {
+			log.InfoContext(ctx, "sesevents: SES id linked to a message whose send outcome was unknown")
+			changed, err = h.Store.ApplyDeliveryNotification(ctx, sesID, n)
+		} else if !errors.Is(linkErr, store.ErrNotFound) {
+			return fmt.Errorf("sesevents: %s of SES message %s: %w", n.Kind, sesID, linkErr)
+		}
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		if mail := mailOf(body); mail.pigeon() && h.now().Sub(mail.Timestamp) < RecordGrace {

@@ -52,6 +52,9 @@ func (k APIKey) items() (main, byHash apiKeyItem) {
 	if scope := k.scope(); scope != "" {
 		main.GSI2PK, main.GSI2SK = scopeKeysPK(scope), timeID(k.CreatedAt, k.APIKeyID)
 	}
+	if k.PodID != "" {
+		main.GSI3PK, main.GSI3SK = podKeysPK(k.PodID), timeID(k.CreatedAt, k.APIKeyID)
+	}
 	byHash = apiKeyItem{keys: keys{PK: keyHashPK(k.Hash), SK: skKeyHash}, APIKey: k, Restricted: main.Restricted}
 	return main, byHash
 }
@@ -130,18 +133,15 @@ func (s *Store) GetAPIKey(ctx context.Context, apiKeyID string) (APIKey, error) 
 
 // ListAPIKeys lists the keys of the organisation (podID and inboxID empty), of a pod or of
 // an inbox, newest first unless pg.Ascending. Each list includes the keys of narrower scopes:
-// the organisation's has every key, a pod's has the pod's keys and those of its inboxes (the
-// organisation's keys filtered on pod_id, so a page may come back short).
+// the organisation's has every key, a pod's has the pod's keys and those of its inboxes. Each
+// list is one partition (gsi1, gsi3 or gsi2), so a page never reads another scope's keys.
 func (s *Store) ListAPIKeys(ctx context.Context, orgID, podID, inboxID string, pg Page) ([]APIKey, string, error) {
 	q := listQuery{index: indexGSI1, pkName: attrGSI1PK, skName: attrGSI1SK, pk: orgKeysPK(orgID)}
 	switch {
 	case inboxID != "":
 		q = listQuery{index: indexGSI2, pkName: attrGSI2PK, skName: attrGSI2SK, pk: scopeKeysPK((APIKey{InboxID: inboxID}).scope())}
 	case podID != "":
-		// The value's name carries a hash of the pod, so that the filter text, which page
-		// tokens are bound to, differs between pods.
-		v := ":fpod" + objectHash(podID)
-		q.filter, q.filterNames, q.filterValues = "#fpod = "+v, map[string]string{"#fpod": "pod_id"}, map[string]types.AttributeValue{v: strAV(podID)}
+		q = listQuery{index: indexGSI3, pkName: attrGSI3PK, skName: attrGSI3SK, pk: podKeysPK(podID)}
 	}
 	items, next, err := s.queryPage(ctx, q, pg)
 	if err != nil {

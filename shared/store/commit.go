@@ -78,7 +78,7 @@ func (b *txBuilder) addMessage(in InboxRecord, msg wire.Message, item messageIte
 		TableName: aws.String(b.table), Key: key(inboxPK(in.InboxID), skInbox),
 		ConditionExpression: aws.String("attribute_exists(pk) AND attribute_not_exists(deleting)"),
 	}})
-	mid := midItem{keys: keys{PK: inboxPK(in.InboxID), SK: midSK(canonicalID(msg.MessageID))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID}
+	mid := midItem{keys: keys{PK: inboxPK(in.InboxID), SK: midSK(canonicalID(msg.MessageID))}, MessageID: msg.MessageID, ThreadID: msg.ThreadID, Fingerprint: item.Fingerprint}
 	_, err = b.put(mid, "", nil)
 	return th, pos, err
 }

@@ -44,24 +44,28 @@ type markerItem struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// midItem maps a canonical Message-ID of the inbox to its message and thread.
+// midItem maps a canonical Message-ID of the inbox to its message and thread. Fingerprint is
+// the received mail's mail.Message.Fingerprint; empty for sent messages.
 type midItem struct {
 	keys
-	MessageID string `json:"message_id"`
-	ThreadID  string `json:"thread_id"`
+	MessageID   string `json:"message_id"`
+	ThreadID    string `json:"thread_id"`
+	Fingerprint string `json:"fingerprint,omitempty"`
 }
 
 // DeliverInbound stores a received message in d.Inbox: the message, its thread (new or
 // updated), its Message-ID index entry, the delivery marker and a message.received* event,
 // in one transaction. Attachments and large bodies are written to S3 first, under keys
-// derived from the inbox and message id, so a retry overwrites rather than duplicates.
+// derived from the inbox, the message id and the mail's fingerprint, so a retry overwrites
+// rather than duplicates.
 //
 // It is idempotent on (d.SourceKey, inbox): delivering the same object again returns the
-// message stored the first time with created=false and emits no event. A message whose
-// Message-ID the inbox already holds from another object (the same mail arriving twice, say
-// through a list and directly) is also reported as delivered, created=false, with no new
-// message and no event. A message without a Message-ID gets a stable synthetic one,
-// <hash of the object key@pigeon.invalid>, so retries agree on it.
+// message stored the first time with created=false and emits no event. A copy of a mail the
+// inbox already holds, from another object (a sender's retry, or the mail arriving both
+// directly and through a forwarder), is also reported as delivered, created=false, with no new
+// message and no event: a copy has the Message-ID and the fingerprint of the mail held (see
+// identify). A different mail that reuses a Message-ID is a message of its own, and so is a
+// mail without a Message-ID; both are stored under derivedMessageID.
 //
 // Concurrent deliveries to the same thread are serialised by a version check on the thread
 // item; the loser recomputes the thread and retries (ErrConflict after a few attempts).
@@ -74,33 +78,106 @@ func (s *Store) DeliverInbound(ctx context.Context, d Delivery) (wire.Message, w
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = s.now()
 	}
-	msgID := deliveryMessageID(d.Parsed.MessageID, d.SourceKey)
-
 	if msg, th, ok, err := s.delivered(ctx, inbox, d.SourceKey); err != nil || ok {
 		return msg, th, false, err
 	}
-	if msg, th, ok, err := s.existing(ctx, inbox, msgID); err != nil || ok {
-		return msg, th, false, err
+	// A message id lost to a concurrent delivery of another mail is decided again: the second
+	// round finds that mail in the index and takes the derived id (or finds this mail's copy).
+	for range identifyAttempts {
+		msgID, held, err := s.identify(ctx, inbox, d)
+		if err != nil {
+			return wire.Message{}, wire.ThreadItem{}, false, err
+		}
+		if held {
+			msg, th, ok, err := s.existing(ctx, inbox, msgID)
+			if err != nil || ok {
+				return msg, th, false, err
+			}
+			// the index named a message that is gone: store the mail under that id again
+		}
+		msg, th, created, err := s.deliverAs(ctx, d, msgID)
+		if errors.Is(err, errMessageIDTaken) {
+			continue
+		}
+		return msg, th, created, err
 	}
+	return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: deliver %s to %s: message id: %w", d.SourceKey, inbox, ErrConflict)
+}
 
+// identifyAttempts bounds the rounds of identify for one delivery: a race for a Message-ID
+// settles in two.
+const identifyAttempts = 3
+
+// errMessageIDTaken: another delivery stored a message under the id between identify and
+// the transaction.
+var errMessageIDTaken = errors.New("store: message id taken")
+
+// identify decides which message of the inbox an arriving mail is. When the inbox holds a copy
+// of it, that message's id with held=true; otherwise the id to store it under: its Message-ID
+// as written when the inbox has no message with that Message-ID, else derivedMessageID.
+//
+// A message found through the Message-ID index is a copy when its fingerprint equals the
+// mail's, or when it has none: a message the inbox sent (its own copy coming back is not a new
+// mail), or one indexed before fingerprints were recorded.
+func (s *Store) identify(ctx context.Context, inbox string, d Delivery) (string, bool, error) {
+	written := strings.TrimSpace(d.Parsed.MessageID)
+	if written != "" && len(written) <= maxMessageIDLength {
+		mid, found, err := s.messageIDIndex(ctx, inbox, written)
+		switch {
+		case err != nil:
+			return "", false, err
+		case !found:
+			return written, false, nil
+		case mid.Fingerprint == "" || mid.Fingerprint == d.Parsed.Fingerprint:
+			return mid.MessageID, true, nil
+		}
+	}
+	derived := derivedMessageID(d)
+	mid, found, err := s.messageIDIndex(ctx, inbox, derived)
+	if err != nil || !found {
+		return derived, false, err
+	}
+	return mid.MessageID, true, nil
+}
+
+// messageIDIndex reads the MID# item of a Message-ID in the inbox.
+func (s *Store) messageIDIndex(ctx context.Context, inbox, messageID string) (midItem, bool, error) {
+	var mid midItem
+	switch err := s.getItem(ctx, inboxPK(inbox), midSK(canonicalID(messageID)), &mid); {
+	case errors.Is(err, ErrNotFound):
+		return midItem{}, false, nil
+	case err != nil:
+		return midItem{}, false, err
+	}
+	return mid, true, nil
+}
+
+// deliverAs stores d as the new message msgID: its blobs, then the delivery transaction,
+// retried while it loses races on the thread. errMessageIDTaken when a message msgID appeared
+// meanwhile.
+func (s *Store) deliverAs(ctx context.Context, d Delivery, msgID string) (wire.Message, wire.ThreadItem, bool, error) {
+	inbox := d.Inbox.InboxID
 	msg := inboundMessage(d, msgID)
 	threadID, err := thread.Find(ctx, s.threadLookup(inbox), msg.InReplyTo, msg.References)
 	if err != nil {
 		return wire.Message{}, wire.ThreadItem{}, false, err
 	}
-	attKeys, err := s.putAttachments(ctx, inbox, msgID, d.Parsed.Attachments, msg.Attachments)
+	// Blob keys name the fingerprint too: two different mails racing for one Message-ID each
+	// write their own objects, and the loser's never replace the winner's.
+	blobName := msgID + " " + d.Parsed.Fingerprint
+	attKeys, err := s.putAttachments(ctx, inbox, blobName, d.Parsed.Attachments, msg.Attachments)
 	if err != nil {
 		return wire.Message{}, wire.ThreadItem{}, false, err
 	}
 	item := messageItem{MessageRecord: MessageRecord{
 		OrgID: d.Inbox.OrgID, PodID: d.Inbox.PodID, RawKey: d.SourceKey, AttachmentKeys: attKeys, Verdicts: d.Verdicts,
-	}}
+	}, Fingerprint: d.Parsed.Fingerprint}
 	if b := bodiesOf(&msg); b.size() > InlineBodyLimit {
 		data, err := json.Marshal(b)
 		if err != nil {
 			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("store: encode bodies: %w", err)
 		}
-		item.BodyKey = bodyObjectKey(inbox, msgID)
+		item.BodyKey = bodyObjectKey(inbox, blobName)
 		if err := s.blobs.Put(ctx, item.BodyKey, "application/json", data); err != nil {
 			return wire.Message{}, wire.ThreadItem{}, false, err
 		}
@@ -145,8 +222,7 @@ func (s *Store) DeliverInbound(ctx context.Context, d Delivery) (wire.Message, w
 			msg, th, _, err := s.delivered(ctx, inbox, d.SourceKey)
 			return msg, th, false, err
 		case conditionFailed(reasons, pos.message):
-			msg, th, _, err := s.existing(ctx, inbox, msgID)
-			return msg, th, false, err
+			return wire.Message{}, wire.ThreadItem{}, false, errMessageIDTaken
 		case conditionFailed(reasons, pos.inbox):
 			return wire.Message{}, wire.ThreadItem{}, false, fmt.Errorf("inbox %s: %w", inbox, ErrNotFound)
 		case conditionFailed(reasons, pos.thread), isTransactionConflict(reasons):
@@ -340,15 +416,18 @@ func inboundMessage(d Delivery, msgID string) wire.Message {
 	return m
 }
 
-// deliveryMessageID is the message's Message-ID as written, or a synthetic one derived from
-// the object key when it has none (or one too long to be a key).
-func deliveryMessageID(parsed, sourceKey string) string {
-	id := strings.TrimSpace(parsed)
-	if id != "" && len(id) <= maxMessageIDLength {
-		return id
+// derivedMessageID is the message_id of a mail stored under an id of its own (one without a
+// usable Message-ID, or whose Message-ID the inbox holds for a different mail):
+// <h@pigeon.invalid>, h the first 32 hex digits of the mail's fingerprint, so that every copy
+// of the mail gets the same id. A message parsed without a fingerprint takes h from the hash
+// of its object key instead.
+func derivedMessageID(d Delivery) string {
+	h, ok := strings.CutPrefix(d.Parsed.Fingerprint, "sha256:")
+	if !ok || len(h) < 32 {
+		sum := sha256.Sum256([]byte(d.SourceKey))
+		h = hex.EncodeToString(sum[:])
 	}
-	sum := sha256.Sum256([]byte(sourceKey))
-	return "<" + hex.EncodeToString(sum[:])[:24] + "@pigeon.invalid>"
+	return "<" + h[:32] + "@pigeon.invalid>"
 }
 
 // canonicalID is the MID# form of a message id (the id itself when it does not parse).

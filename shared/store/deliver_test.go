@@ -135,8 +135,8 @@ func TestDeliverInbound(t *testing.T) {
 			t.Fatalf("repeat = %+v %+v %v", again, th2, created)
 		}
 	}
-	// The same Message-ID from another object (a list copy): treated as delivered.
-	if dup, _, created := f.deliver(f.inbox, m1, "raw/list-copy"); created || dup.MessageID != msg.MessageID {
+	// The same mail from another object (a sender's retry): treated as delivered.
+	if dup, _, created := f.deliver(f.inbox, m1, "raw/retried-copy"); created || dup.MessageID != msg.MessageID {
 		t.Fatalf("duplicate Message-ID = %+v %v", dup, created)
 	}
 	evs := f.events("agent@x.org")
@@ -183,9 +183,82 @@ func TestDeliverWithoutMessageID(t *testing.T) {
 	if created || a.MessageID != b.MessageID || !strings.HasSuffix(a.MessageID, "@pigeon.invalid>") {
 		t.Fatalf("synthetic ids %q %q", a.MessageID, b.MessageID)
 	}
-	c, _, created := f.deliver(f.inbox, m, "raw/noid-2")
-	if !created || c.MessageID == a.MessageID {
-		t.Fatalf("another object gets another id: %q", c.MessageID)
+	// The id derives from the content: a copy in another object is the same message, another
+	// mail is another one.
+	if c, _, created := f.deliver(f.inbox, m, "raw/noid-2"); created || c.MessageID != a.MessageID {
+		t.Fatalf("copy in another object = %q, created %v", c.MessageID, created)
+	}
+	m.body = "hi again"
+	if c, _, created := f.deliver(f.inbox, m, "raw/noid-3"); !created || c.MessageID == a.MessageID {
+		t.Fatalf("another mail without Message-ID = %q, created %v", c.MessageID, created)
+	}
+}
+
+// A Message-ID names a mail only together with its content: a different mail that reuses one
+// is a message of its own, so that nobody can make a mail vanish by sending another with its
+// Message-ID first.
+func TestDeliverReusedMessageID(t *testing.T) {
+	f := newFixture(t, "agent@x.org")
+	ctx := context.Background()
+	first := mailSpec{id: "<ticket-42@example.com>", subject: "Ticket 42", body: "opened", date: t0, attachment: "first"}
+	second := first
+	second.body, second.attachment = "closed", "second"
+
+	a, _, _ := f.deliver(f.inbox, first, "")
+	b, _, created := f.deliver(f.inbox, second, "")
+	if !created || b.MessageID == a.MessageID || !strings.HasSuffix(b.MessageID, "@pigeon.invalid>") {
+		t.Fatalf("reused Message-ID: %q then %q, created %v", a.MessageID, b.MessageID, created)
+	}
+	rec := must(f.s.GetMessage(ctx, "agent@x.org", b.MessageID))
+	if rec.Headers["Message-ID"] != "<ticket-42@example.com>" || !strings.Contains(rec.Text, "closed") {
+		t.Fatalf("second message keeps its header and body: %v %q", rec.Headers, rec.Text)
+	}
+	// Each keeps its own attachment although both have the same attachment id.
+	for id, want := range map[string]string{a.MessageID: "first", b.MessageID: "second"} {
+		rec := must(f.s.GetMessage(ctx, "agent@x.org", id))
+		data := must(f.s.Blobs().Get(ctx, rec.AttachmentKeys[rec.Attachments[0].AttachmentID]))
+		if strings.TrimSpace(string(data)) != want {
+			t.Fatalf("attachment of %s = %q, want %q", id, data, want)
+		}
+	}
+	// Redeliveries of either, from new objects, change nothing.
+	for _, m := range []mailSpec{first, second, second} {
+		if again, _, created := f.deliver(f.inbox, m, ""); created || (again.MessageID != a.MessageID && again.MessageID != b.MessageID) {
+			t.Fatalf("redelivery = %q, created %v", again.MessageID, created)
+		}
+	}
+	// A reply to the Message-ID threads with the first holder of it; the second mail started a
+	// thread of its own, as any unrelated mail does.
+	reply, _, _ := f.deliver(f.inbox, mailSpec{id: "<re-42@example.com>", inReplyTo: "<ticket-42@example.com>", subject: "Re: Ticket 42", body: "ok", date: t0.Add(time.Hour)}, "")
+	if reply.ThreadID != a.ThreadID || b.ThreadID == a.ThreadID {
+		t.Fatalf("threads: first %s, second %s, reply %s", a.ThreadID, b.ThreadID, reply.ThreadID)
+	}
+	if evs := f.events("agent@x.org"); len(evs) != 3 {
+		t.Fatalf("%d events, want 3 (first, second, reply)", len(evs))
+	}
+}
+
+// Two different mails with one Message-ID arriving at once both become messages.
+func TestDeliverReusedMessageIDConcurrently(t *testing.T) {
+	f := newFixture(t, "agent@x.org")
+	ids := make([]string, 4)
+	var wg sync.WaitGroup
+	for i := range ids {
+		wg.Go(func() {
+			m := mailSpec{id: "<same@example.com>", subject: "race", body: fmt.Sprint("body ", i), date: t0}
+			msg, _, created, err := f.s.DeliverInbound(context.Background(), Delivery{
+				Inbox: f.inbox, SourceKey: fmt.Sprint("raw/race-", i), Parsed: mail.Parse(m.raw(), t0),
+			})
+			if err != nil || !created {
+				t.Errorf("delivery %d: created %v, %v", i, created, err)
+			}
+			ids[i] = msg.MessageID
+		})
+	}
+	wg.Wait()
+	slices.Sort(ids)
+	if len(slices.Compact(ids)) != 4 || ids[3] != "<same@example.com>" {
+		t.Fatalf("message ids %q", ids)
 	}
 }
 

@@ -6,15 +6,15 @@
 // Timestamps in sort keys are RFC 3339 UTC with fixed-width milliseconds so they sort as text.
 //
 //	item                 pk                        sk                 gsi1 (pk / sk)                    gsi2 (pk / sk)                 gsi3 (pk / sk)
-//	API key              KEY#<api_key_id>          KEY                ORG#<org>#KEYS / <created>#<id>   SCOPE#<pod:id|inbox:id>#KEYS / <created>#<id>
+//	API key              KEY#<api_key_id>          KEY                ORG#<org>#KEYS / <created>#<id>   SCOPE#<pod:id|inbox:id>#KEYS / <created>#<id>  POD#<pod>#KEYS / <created>#<id> (pod and inbox keys)
 //	API key by hash      KEYHASH#<sha256 hex>      KEYHASH            (a copy of the key item, written in the same transaction)
 //	pod                  POD#<pod_id>              POD                ORG#<org>#PODS / <created>#<id>
 //	inbox                INBOX#<inbox_id>          INBOX              ORG#<org>#INBOXES / <created>#<id> POD#<pod>#INBOXES / <created>#<id>
 //	client_id marker     CLIENT#<kind>#<org>#<client_id>  CLIENT     (target: the id of the resource created with that client_id)
 //	message              INBOX#<inbox_id>          MSG#<message_id>   INBOX#<inbox>#MSGS / <timestamp>#<message_id>   THREAD#<thread>#MSGS / <timestamp>#<message_id>
-//	Message-ID index     INBOX#<inbox_id>          MID#<canonical Message-ID>  (message_id, thread_id)
+//	Message-ID index     INBOX#<inbox_id>          MID#<canonical Message-ID>  (message_id, thread_id; fingerprint of received mail: deliver.go)
 //	delivery marker      INBOX#<inbox_id>          SRC#<S3 object key>          (message_id, thread_id; idempotency of inbound on (object key, inbox))
-//	idempotency key      INBOX#<inbox_id>          IDEM#<sha256 of Idempotency-Key>  (state pending|done, claimed_at, message_id, thread_id; ttl 24 h; outbound.go)
+//	idempotency key      INBOX#<inbox_id>          IDEM#<sha256 of Idempotency-Key>  (state pending|done, fingerprint of the request, claimed_at, message_id, thread_id; ttl 24 h; outbound.go)
 //	SES-id lookup        SES#<SES message id>      SES                (inbox_id, message_id, thread_id, organization_id, pod_id of a sent message)
 //	thread               THREAD#<thread_id>        THREAD             INBOX#<inbox>#THREADS / <timestamp>#<id>  POD#<pod>#THREADS / …  ORG#<org>#THREADS / …
 //	event (outbox)       EVT#<event_id>            EVT                INBOX#<inbox>#EVTS / <created>#<id>  (ttl = retention; the stream feeds these to fanout)
@@ -72,7 +72,8 @@
 // Content-Type; a draft's stay when it is sent or deleted).
 // Keys derive from natural ids so retried deliveries overwrite instead of duplicating.
 //
-// Page tokens are opaque: the LastEvaluatedKey and a fingerprint of the query (list, filters,
-// direction), signed with HMAC-SHA256, so a token cannot be forged or replayed against
-// another inbox, filter or order (ErrBadPageToken).
+// Page tokens are sealed with AES-256-GCM (pagetoken.go): the LastEvaluatedKey, unreadable,
+// bound to the list (partition, filters, direction) and to the owner the caller set (the
+// route and the key's scope), so a token cannot be read, forged, or replayed against another
+// list, filter, order or scope (ErrBadPageToken).
 package store

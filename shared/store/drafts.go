@@ -93,10 +93,11 @@ type DraftRecord struct {
 	OrgID          string            `json:"organization_id"`
 	PodID          string            `json:"pod_id"`
 	AttachmentKeys map[string]string `json:"attachment_keys,omitempty"` // attachment_id → S3 key
-	// While the draft is being sent: the Idempotency-Key of its send and when it was claimed
-	// (epoch milliseconds).
-	SendKey   string `json:"send_key,omitempty"`
-	ClaimedAt int64  `json:"claimed_at,omitempty"`
+	// While the draft is being sent: the Idempotency-Key of its send, the fingerprint the key
+	// is bound to (see ClaimIdempotencyKey), and when it was claimed (epoch milliseconds).
+	SendKey         string `json:"send_key,omitempty"`
+	SendFingerprint string `json:"send_fingerprint,omitempty"`
+	ClaimedAt       int64  `json:"claimed_at,omitempty"`
 	// SendAttempts counts the scheduled sends of this draft that failed transiently.
 	SendAttempts int `json:"send_attempts,omitempty"`
 }
@@ -593,15 +594,16 @@ func (s *Store) DeleteDraft(ctx context.Context, inboxID, draftID string) error 
 }
 
 // ClaimDraft takes a draft for sending with one conditional update, so that two senders never
-// both take it: send_status becomes sending, with the claim time and sendKey, the
-// Idempotency-Key the send will use. With due, only a scheduled draft whose send_at is at or
-// before now can be taken (the scheduler); without, any draft that is not being sent (a send
-// request). Either way a claim older than claimTimeout, whose sender died, is taken over, and
-// the dead sender's key is kept (the returned record has the key to send with).
+// both take it: send_status becomes sending, with the claim time, sendKey, the
+// Idempotency-Key the send will use, and fingerprint, the digest that key is bound to. With
+// due, only a scheduled draft whose send_at is at or before now can be taken (the scheduler);
+// without, any draft that is not being sent (a send request). Either way a claim older than
+// claimTimeout, whose sender died, is taken over, and the dead sender's key and fingerprint
+// are kept (the returned record has the ones to send with).
 //
 // ErrNotFound: no such draft. ErrDraftSending: another sender has it. ErrDraftNotDue: with
 // due, the draft is not scheduled or not yet due.
-func (s *Store) ClaimDraft(ctx context.Context, inboxID, draftID, sendKey string, due bool, now time.Time) (DraftRecord, error) {
+func (s *Store) ClaimDraft(ctx context.Context, inboxID, draftID, sendKey, fingerprint string, due bool, now time.Time) (DraftRecord, error) {
 	if !strings.HasPrefix(draftID, "drf_") || len(draftID) > maxDraftIDLength {
 		return DraftRecord{}, ErrNotFound
 	}
@@ -610,6 +612,7 @@ func (s *Store) ClaimDraft(ctx context.Context, inboxID, draftID, sendKey string
 		":now":     numAV64(now.UnixMilli()),
 		":stale":   numAV64(now.Add(-claimTimeout).UnixMilli()),
 		":key":     strAV(sendKey),
+		":fp":      strAV(fingerprint),
 		":one":     numAV(1),
 	}
 	cond := "attribute_exists(pk) AND (attribute_not_exists(send_status) OR send_status <> :sending OR claimed_at < :stale)"
@@ -620,7 +623,7 @@ func (s *Store) ClaimDraft(ctx context.Context, inboxID, draftID, sendKey string
 	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(inboxPK(NormalizeAddress(inboxID)), draftSK(draftID)),
 		ConditionExpression:                 aws.String(cond),
-		UpdateExpression:                    aws.String("SET send_status = :sending, claimed_at = :now, send_key = if_not_exists(send_key, :key), version = version + :one"),
+		UpdateExpression:                    aws.String("SET send_status = :sending, claimed_at = :now, send_key = if_not_exists(send_key, :key), send_fingerprint = if_not_exists(send_fingerprint, :fp), version = version + :one"),
 		ExpressionAttributeValues:           values,
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
@@ -718,7 +721,7 @@ func (s *Store) ReleaseDraft(ctx context.Context, claim DraftRecord, r DraftRele
 			return nil
 		}
 		d := it.DraftRecord
-		d.SendStatus, d.SendKey, d.ClaimedAt, d.SendError = r.Status, "", 0, ""
+		d.SendStatus, d.SendKey, d.SendFingerprint, d.ClaimedAt, d.SendError = r.Status, "", "", 0, ""
 		if r.Status == wire.DraftFailed {
 			d.SendError = truncate(r.Error, maxSendErrorBytes)
 		}
@@ -806,8 +809,10 @@ func (s *Store) ForgetDue(ctx context.Context, d DueDraft) error {
 }
 
 // SentResult returns the result recorded for a completed send with idempotencyKey from the
-// inbox, nil when there is none (never used, still running, released or expired).
-func (s *Store) SentResult(ctx context.Context, inboxID, idempotencyKey string) (*SendResult, error) {
+// inbox, nil when there is none (never used, released, expired, or pending for longer than
+// a sender lives). ErrIdempotencyKeyReused: the key is held by a request with another
+// fingerprint. ErrSendInProgress: this request's send is still running.
+func (s *Store) SentResult(ctx context.Context, inboxID, idempotencyKey, fingerprint string) (*SendResult, error) {
 	var it idempotencyItem
 	switch err := s.getItem(ctx, inboxPK(NormalizeAddress(inboxID)), idempotencySK(idempotencyKey), &it); {
 	case errors.Is(err, ErrNotFound):
@@ -815,8 +820,14 @@ func (s *Store) SentResult(ctx context.Context, inboxID, idempotencyKey string) 
 	case err != nil:
 		return nil, err
 	}
-	if it.State != claimDone || it.TTL < s.now().Unix() {
+	now := s.now()
+	switch {
+	case it.TTL < now.Unix(), it.State == claimPending && it.ClaimedAt < now.Add(-claimTimeout).UnixMilli():
 		return nil, nil
+	case it.Fingerprint != fingerprint:
+		return nil, fmt.Errorf("inbox %s: %w", inboxID, ErrIdempotencyKeyReused)
+	case it.State != claimDone:
+		return nil, ErrSendInProgress
 	}
 	return &SendResult{MessageID: it.MessageID, ThreadID: it.ThreadID}, nil
 }

@@ -189,7 +189,7 @@ func TestDraftClientID(t *testing.T) {
 	if fresh.DraftID == d.DraftID {
 		t.Fatal("client_id not freed by delete")
 	}
-	claim, err := s.ClaimDraft(ctx, a.InboxID, fresh.DraftID, "k", false, time.Now())
+	claim, err := s.ClaimDraft(ctx, a.InboxID, fresh.DraftID, "k", "fp", false, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestDraftSchedule(t *testing.T) {
 	if got := due(at); len(got) != 1 || got[0].DraftID != d.DraftID || got[0].InboxID != a.InboxID || !got[0].SendAt.Equal(at) {
 		t.Fatalf("due = %+v", got)
 	}
-	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k1", true, at.Add(-time.Second))
+	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k1", "fp", true, at.Add(-time.Second))
 	wantErr(t, err, ErrDraftNotDue)
 
 	// Rescheduling moves the due item; unscheduling removes it.
@@ -243,14 +243,14 @@ func TestDraftSchedule(t *testing.T) {
 	if got := due(later); len(got) != 0 {
 		t.Fatalf("unscheduled still due: %+v", got)
 	}
-	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k1", true, later)
+	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k1", "fp", true, later)
 	wantErr(t, err, ErrDraftNotDue)
 	if _, err := s.UpdateDraft(ctx, a.InboxID, d.DraftID, nil, func(r *DraftRecord) error { r.Schedule(&at); return nil }); err != nil {
 		t.Fatal(err)
 	}
 
 	// Claimed: sending, not editable, not claimable again, still listed as due until done.
-	claim, err := s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k1", true, at)
+	claim, err := s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k1", "fp", true, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +259,7 @@ func TestDraftSchedule(t *testing.T) {
 	}
 	_, err = s.UpdateDraft(ctx, a.InboxID, d.DraftID, nil, func(*DraftRecord) error { return nil })
 	wantErr(t, err, ErrDraftSending)
-	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k2", false, at)
+	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k2", "fp", false, at)
 	wantErr(t, err, ErrDraftSending)
 
 	// A transient failure puts it back; a permanent one marks it failed and no longer due.
@@ -270,7 +270,7 @@ func TestDraftSchedule(t *testing.T) {
 	if back.SendStatus != wire.DraftScheduled || back.SendAttempts != 1 || back.SendKey != "" || len(due(at)) != 1 {
 		t.Fatalf("released = %+v", back)
 	}
-	claim = must(s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k3", true, at))
+	claim = must(s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k3", "fp", true, at))
 	if claim.SendKey != "k3" {
 		t.Fatalf("key after release = %q", claim.SendKey)
 	}
@@ -281,17 +281,17 @@ func TestDraftSchedule(t *testing.T) {
 	if failed.SendStatus != wire.DraftFailed || failed.SendError != "recipient refused" || len(due(at)) != 0 {
 		t.Fatalf("failed = %+v", failed)
 	}
-	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k4", true, at)
+	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k4", "fp", true, at)
 	wantErr(t, err, ErrDraftNotDue)
 
 	// A send request may take a failed draft; success deletes it with its due item.
-	claim = must(s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k5", false, at))
+	claim = must(s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k5", "fp", false, at))
 	if err := s.FinishDraftSend(ctx, claim, SendResult{MessageID: "<m@x>"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.GetDraft(ctx, a.InboxID, d.DraftID)
 	wantErr(t, err, ErrNotFound)
-	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k6", false, at)
+	_, err = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "k6", "fp", false, at)
 	wantErr(t, err, ErrNotFound)
 }
 
@@ -309,7 +309,7 @@ func TestDraftClaimRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "key", i%2 == 0, at.Add(time.Minute))
+			_, errs[i] = s.ClaimDraft(ctx, a.InboxID, d.DraftID, "key", "fp", i%2 == 0, at.Add(time.Minute))
 		}()
 	}
 	wg.Wait()
@@ -327,9 +327,9 @@ func TestDraftClaimRace(t *testing.T) {
 	}
 
 	// A claim whose sender died is taken over after the timeout, keeping its key.
-	_, err := s.ClaimDraft(ctx, a.InboxID, d.DraftID, "other", true, at.Add(time.Minute+claimTimeout-time.Second))
+	_, err := s.ClaimDraft(ctx, a.InboxID, d.DraftID, "other", "fp", true, at.Add(time.Minute+claimTimeout-time.Second))
 	wantErr(t, err, ErrDraftSending)
-	took, err := s.ClaimDraft(ctx, a.InboxID, d.DraftID, "other", true, at.Add(2*time.Minute+claimTimeout))
+	took, err := s.ClaimDraft(ctx, a.InboxID, d.DraftID, "other", "fp", true, at.Add(2*time.Minute+claimTimeout))
 	if err != nil || took.SendKey != "key" {
 		t.Fatalf("takeover = %+v %v", took, err)
 	}
@@ -352,7 +352,7 @@ func TestDueDraftsOfDeletedInbox(t *testing.T) {
 	}
 	due := must(s.DueDrafts(ctx, at, 100))
 	for _, d := range due {
-		_, err := s.ClaimDraft(ctx, d.InboxID, d.DraftID, "k", true, at)
+		_, err := s.ClaimDraft(ctx, d.InboxID, d.DraftID, "k", "fp", true, at)
 		wantErr(t, err, ErrNotFound)
 		if err := s.ForgetDue(ctx, d); err != nil {
 			t.Fatal(err)

@@ -125,6 +125,19 @@ func (s *Store) GetInbox(ctx context.Context, inboxID string) (InboxRecord, erro
 	return it.InboxRecord, nil
 }
 
+// DeletingInbox returns an inbox whose deletion started and did not finish (GetInbox hides it),
+// so that a retried delete can resume it; ErrNotFound for any other inbox.
+func (s *Store) DeletingInbox(ctx context.Context, inboxID string) (InboxRecord, error) {
+	it, err := s.inboxItem(ctx, inboxID)
+	if err != nil {
+		return InboxRecord{}, err
+	}
+	if !it.Deleting {
+		return InboxRecord{}, ErrNotFound
+	}
+	return it.InboxRecord, nil
+}
+
 func (s *Store) inboxItem(ctx context.Context, inboxID string) (inboxItem, error) {
 	var it inboxItem
 	err := s.getItem(ctx, inboxPK(NormalizeAddress(inboxID)), skInbox, &it)

@@ -62,6 +62,7 @@ func clientPK(kind, org, clientID string) string {
 
 func orgKeysPK(org string) string     { return "ORG#" + org + "#KEYS" }
 func scopeKeysPK(scope string) string { return "SCOPE#" + scope + "#KEYS" }
+func podKeysPK(pod string) string     { return "POD#" + pod + "#KEYS" }
 func orgPodsPK(org string) string     { return "ORG#" + org + "#PODS" }
 func orgInboxesPK(org string) string  { return "ORG#" + org + "#INBOXES" }
 func podInboxesPK(pod string) string  { return "POD#" + pod + "#INBOXES" }

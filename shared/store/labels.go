@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,8 +35,17 @@ const MaxBatchUpdate = 50
 // ErrThreadTooLarge: the thread has more messages than one label update may change.
 var ErrThreadTooLarge = errors.New("store: the thread has too many messages to update at once")
 
-// labelAttempts bounds the retries of a label update that loses a race.
-const labelAttempts = 5
+// labelAttempts bounds the attempts of a label update that loses races. Label changes commute
+// (adding one label and removing another give the same labels in either order), so a lost race
+// is never the caller's problem: the update reads the message and thread again and reapplies
+// its change. Between attempts it waits a random time up to backoff(attempt) ("full jitter"),
+// which spreads many writers of one message or thread over time so that each gets its turn: 50
+// concurrent changes of one message all land within a few attempts each. ErrConflict (409)
+// after the last attempt means contention the bounded retries could not outlast.
+const labelAttempts = 24
+
+// labelBackoff is the wait before attempt (1 and up) of a label update.
+func labelBackoff(attempt int) time.Duration { return rand.N(backoff(attempt)) }
 
 // LabelChange adds and removes labels (already validated and lower-cased by the caller). A
 // label in both is removed: remove wins.
@@ -75,26 +85,15 @@ func (s *Store) UpdateMessageLabels(ctx context.Context, inboxID string, ids []s
 	if len(ids) > MaxBatchUpdate {
 		return nil, fmt.Errorf("store: %d messages in one label update; at most %d", len(ids), MaxBatchUpdate)
 	}
-	inbox := NormalizeAddress(inboxID)
-	for range labelAttempts {
-		targets, err := s.labelTargets(ctx, inbox, ids)
-		if err != nil {
-			return nil, err
-		}
-		err = s.relabel(ctx, inbox, targets, ch)
-		if errors.Is(err, errLabelRace) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out := make([]wire.UpdateMessageResponse, 0, len(targets))
-		for _, t := range targets {
-			out = append(out, wire.UpdateMessageResponse{MessageID: t.id, Labels: wire.NonNil(t.next)})
-		}
-		return out, nil
+	targets, err := s.updateLabelsOf(ctx, NormalizeAddress(inboxID), ids, ch)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("store: label update in %s: %w", inbox, ErrConflict)
+	out := make([]wire.UpdateMessageResponse, 0, len(targets))
+	for _, t := range targets {
+		out = append(out, wire.UpdateMessageResponse{MessageID: t.id, Labels: wire.NonNil(t.next)})
+	}
+	return out, nil
 }
 
 // UpdateThreadLabels applies ch to every message of a thread and returns the thread's labels
@@ -125,9 +124,15 @@ func (s *Store) UpdateThreadLabels(ctx context.Context, threadID string, ch Labe
 	return th.Labels, nil
 }
 
-// updateLabelsOf is UpdateMessageLabels without the batch limit (the caller chunks).
+// updateLabelsOf is UpdateMessageLabels without the batch limit (the caller chunks): it
+// retries lost races (see labelAttempts) and returns the targets with their labels after.
 func (s *Store) updateLabelsOf(ctx context.Context, inbox string, ids []string, ch LabelChange) ([]labelTarget, error) {
-	for range labelAttempts {
+	for attempt := range labelAttempts {
+		if attempt > 0 {
+			if err := sleep(ctx, labelBackoff(attempt)); err != nil {
+				return nil, err
+			}
+		}
 		targets, err := s.labelTargets(ctx, inbox, ids)
 		if err != nil {
 			return nil, err

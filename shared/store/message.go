@@ -45,7 +45,8 @@ type MessageRecord struct {
 type messageItem struct {
 	keys
 	MessageRecord
-	BodyKey string `json:"body_key,omitempty"` // S3 key of the bodies when not inline
+	BodyKey     string `json:"body_key,omitempty"`    // S3 key of the bodies when not inline
+	Fingerprint string `json:"fingerprint,omitempty"` // received mail: mail.Message.Fingerprint
 }
 
 // bodies are the four body fields, as stored in S3 when they do not fit the item.

@@ -15,8 +15,8 @@ var statusWord = regexp.MustCompile(`^[a-z]{1,32}$`)
 
 // ListMessagesWithStatus lists an inbox's sent messages whose delivery status is status (the
 // REST `status`, kept in the item as delivery.status), as ListMessages does otherwise. Like
-// the label filters, the status filter applies after DynamoDB reads a page, so a page can come
-// back short and still carry a next token.
+// the label filters, the status filter applies after DynamoDB reads items; queryPage reads on
+// until the page is full or the list ends.
 //
 // The status is written into the filter's placeholder name as well as its value, so that a
 // page token, which is bound to the filter text, cannot be replayed with another status.

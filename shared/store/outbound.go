@@ -38,6 +38,10 @@ const claimTimeout = 5 * time.Minute
 // ErrSendInProgress: another request with the same Idempotency-Key is being sent right now.
 var ErrSendInProgress = errors.New("store: a send with this idempotency key is in progress")
 
+// ErrIdempotencyKeyReused: the Idempotency-Key was first used for a different request (its
+// fingerprint differs), so neither that request's result nor a new send is the right answer.
+var ErrIdempotencyKeyReused = errors.New("store: the idempotency key was used for a different request")
+
 func idempotencySK(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return "IDEM#" + hex.EncodeToString(sum[:])
@@ -53,14 +57,16 @@ func sentObjectKey(inbox, messageID string) string {
 }
 
 // idempotencyItem records an Idempotency-Key of an inbox: pending while its send runs, done
-// with the result once the message is recorded.
+// with the result once the message is recorded. Fingerprint is what the key is bound to: the
+// caller's digest of the request that first used it (its route, target and body).
 type idempotencyItem struct {
 	keys
-	State     string `json:"state"` // "pending" | "done"
-	ClaimedAt int64  `json:"claimed_at"`
-	MessageID string `json:"message_id,omitempty"`
-	ThreadID  string `json:"thread_id,omitempty"`
-	TTL       int64  `json:"ttl"`
+	State       string `json:"state"` // "pending" | "done"
+	Fingerprint string `json:"fingerprint,omitempty"`
+	ClaimedAt   int64  `json:"claimed_at"`
+	MessageID   string `json:"message_id,omitempty"`
+	ThreadID    string `json:"thread_id,omitempty"`
+	TTL         int64  `json:"ttl"`
 }
 
 const (
@@ -74,16 +80,18 @@ type SendResult struct {
 	ThreadID  string
 }
 
-// ClaimIdempotencyKey reserves key for one send from the inbox, before SES is called. It
-// returns the recorded result when a send with this key already completed (the caller answers
-// it again without sending), ErrSendInProgress when one is still running, and nil, nil when
-// the key is now the caller's: it then either records the message with RecordOutbound (which
-// completes the claim) or gives the key back with ReleaseIdempotencyKey.
-func (s *Store) ClaimIdempotencyKey(ctx context.Context, inboxID, key string) (*SendResult, error) {
+// ClaimIdempotencyKey reserves key for one send from the inbox, before SES is called, bound
+// to fingerprint (the request's digest). It returns ErrIdempotencyKeyReused when the key is
+// held by a request with another fingerprint (pending or done), the recorded result when a
+// send of this request already completed (the caller answers it again without sending),
+// ErrSendInProgress when one is still running, and nil, nil when the key is now the caller's:
+// it then either records the message with RecordOutbound (which completes the claim) or gives
+// the key back with ReleaseIdempotencyKey.
+func (s *Store) ClaimIdempotencyKey(ctx context.Context, inboxID, key, fingerprint string) (*SendResult, error) {
 	now := s.now()
 	it := idempotencyItem{
 		keys:  keys{PK: inboxPK(inboxID), SK: idempotencySK(key)},
-		State: claimPending, ClaimedAt: now.UnixMilli(), TTL: now.Add(IdempotencyTTL).Unix(),
+		State: claimPending, Fingerprint: fingerprint, ClaimedAt: now.UnixMilli(), TTL: now.Add(IdempotencyTTL).Unix(),
 	}
 	av, err := marshal(it)
 	if err != nil {
@@ -115,9 +123,11 @@ func (s *Store) ClaimIdempotencyKey(ctx context.Context, inboxID, key string) (*
 	}
 	switch {
 	case errors.Is(err, ErrNotFound):
-		return s.ClaimIdempotencyKey(ctx, inboxID, key) // released in between
+		return s.ClaimIdempotencyKey(ctx, inboxID, key, fingerprint) // released in between
 	case err != nil:
 		return nil, err
+	case prev.Fingerprint != fingerprint:
+		return nil, fmt.Errorf("inbox %s: %w", inboxID, ErrIdempotencyKeyReused)
 	case prev.State == claimDone:
 		return &SendResult{MessageID: prev.MessageID, ThreadID: prev.ThreadID}, nil
 	}
@@ -155,6 +165,12 @@ type Outbound struct {
 	Delivery       delivery.State
 	Recipients     []string // the envelope recipients, for the message.sent event
 	IdempotencyKey string   // when set, the claim on it is completed with the result
+	// IdempotencyFingerprint is the request's digest the claim was made with, kept with the
+	// result so that a repeat of another request with the key is still refused.
+	IdempotencyFingerprint string
+	// SendTag is the send's SendTagName tag when SES's outcome is unknown (SESMessageID ""):
+	// a lookup item under it lets SES's first notification find the message (LinkSES).
+	SendTag string
 }
 
 // sesItem maps an SES message id to the sent message, for delivery events (SES#<id>).
@@ -295,10 +311,19 @@ func (s *Store) outboundTransaction(o Outbound, msg wire.Message, item messageIt
 		}
 		b.add(ev)
 	}
+	if o.SendTag != "" && o.SESMessageID == "" {
+		tag := sesItem{
+			keys:    keys{PK: sesPK(sendTagKey(o.SendTag)), SK: skSES},
+			InboxID: inbox, MessageID: msg.MessageID, ThreadID: msg.ThreadID, OrgID: o.Inbox.OrgID, PodID: o.Inbox.PodID,
+		}
+		if _, err := b.put(tag, "", nil); err != nil {
+			return th, nil, pos, err
+		}
+	}
 	if o.IdempotencyKey != "" {
 		done := idempotencyItem{
 			keys:  keys{PK: inboxPK(inbox), SK: idempotencySK(o.IdempotencyKey)},
-			State: claimDone, ClaimedAt: now.UnixMilli(), MessageID: msg.MessageID, ThreadID: msg.ThreadID,
+			State: claimDone, Fingerprint: o.IdempotencyFingerprint, ClaimedAt: now.UnixMilli(), MessageID: msg.MessageID, ThreadID: msg.ThreadID,
 			TTL: now.Add(IdempotencyTTL).Unix(),
 		}
 		if _, err := b.put(done, "", nil); err != nil {
@@ -338,6 +363,13 @@ func (s *Store) recordSelfDelivered(ctx context.Context, o Outbound, sent wire.M
 		var th threadItem
 		if err := s.getItem(ctx, threadPK(it.ThreadID), skThread, &th); err != nil {
 			return wire.Message{}, wire.ThreadItem{}, err
+		}
+		if it.Delivery != nil {
+			// Not a received copy: this send is recorded already (a retry after a transaction
+			// that took effect and whose answer was lost).
+			it.fillStatus()
+			normalizeMessage(&it.Message)
+			return it.Message, th.ThreadItem, nil
 		}
 		prevUpdated := it.UpdatedAt
 		it.Labels = LabelChange{Add: sent.Labels}.apply(it.Labels)

@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -28,9 +25,9 @@ const (
 //
 // Before and After bound the list's time (messages: timestamp; threads: last activity;
 // inboxes, pods, keys: created_at) and are both exclusive. Labels must all be present,
-// ExcludeLabels must all be absent. Label filters are applied after DynamoDB reads a page,
-// so a filtered page can hold fewer than Limit items, or none, and still carry a next token;
-// the wire format allows this (clients page until the token is absent).
+// ExcludeLabels must all be absent. A page holds Limit items unless the list ends; the last
+// page can still carry a next token that leads to an empty page (DynamoDB cannot tell that
+// nothing follows), which the wire format allows (clients page until the token is absent).
 type Page struct {
 	Limit         int
 	Token         string
@@ -134,7 +131,8 @@ func (q listQuery) fingerprint(pg Page) string {
 }
 
 // queryPage runs one page of q and returns the raw items and the next page token ("" when
-// this page is the last).
+// this page is the last). The token is bound to the list and to ctx's page owner
+// (pagetoken.go).
 func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[string]types.AttributeValue, string, error) {
 	fp := q.fingerprint(pg)
 	in := &dynamodb.QueryInput{
@@ -148,7 +146,7 @@ func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[stri
 		in.IndexName = aws.String(q.index)
 	}
 	if pg.Token != "" {
-		start, err := s.decodeToken(pg.Token, fp)
+		start, err := s.pageTokens.open(pg.Token, pageBinding(ctx, fp))
 		if err != nil {
 			return nil, "", err
 		}
@@ -206,92 +204,57 @@ func (s *Store) queryPage(ctx context.Context, q listQuery, pg Page) ([]map[stri
 		in.FilterExpression = aws.String(strings.Join(filters, " AND "))
 	}
 
-	// Filters (DynamoDB's, and the substring filters applied here) are applied after Limit
-	// items are read, so one query can come back short or
-	// empty. Keep reading (at most maxPageQueries round trips) so callers get full pages
-	// where the data allows; a page that is still short carries a token, as the wire allows.
+	// Filters (DynamoDB's, and the substring filters applied here) apply after Limit items are
+	// read, so one query can come back short or empty while the partition holds more. Keep
+	// reading until the page is full or the partition ends, so that a page is short only when
+	// nothing follows it. Each further query reads twice as many items as the last (up to
+	// maxPageRead), so a sparse filter costs few round trips; a query that overshoots ends the
+	// page at the item that filled it.
 	var items []map[string]types.AttributeValue
 	var last map[string]types.AttributeValue
-	want := pg.limit()
-	for i := 0; i < maxPageQueries; i++ {
-		in.Limit = aws.Int32(want - int32(len(items)))
+	want := int(pg.limit())
+	read := int32(want)
+	for len(items) < want {
+		in.Limit = aws.Int32(read)
 		out, err := s.db.Query(ctx, in)
 		if err != nil {
 			return nil, "", fmt.Errorf("store: query %s: %w", q.pk, err)
 		}
-		for _, it := range out.Items {
-			if pg.keep(it) {
-				items = append(items, it)
+		last = out.LastEvaluatedKey
+		for i, it := range out.Items {
+			if !pg.keep(it) {
+				continue
+			}
+			if items = append(items, it); len(items) == want && i < len(out.Items)-1 {
+				last = q.startKey(it)
+				break
 			}
 		}
-		last = out.LastEvaluatedKey
-		if len(last) == 0 || int32(len(items)) >= want {
+		if len(last) == 0 {
 			break
 		}
 		in.ExclusiveStartKey = last
+		read = min(2*read, maxPageRead)
 	}
 	next := ""
 	if len(last) > 0 {
 		var err error
-		if next, err = s.encodeToken(last, fp); err != nil {
+		if next, err = s.pageTokens.seal(last, pageBinding(ctx, fp)); err != nil {
 			return nil, "", err
 		}
 	}
 	return items, next, nil
 }
 
-// maxPageQueries bounds the DynamoDB queries behind one page of a filtered list.
-const maxPageQueries = 8
+// maxPageRead caps the Limit of one of the queries behind a filtered page.
+const maxPageRead = 1000
 
-// pageToken is the signed content of a page token.
-type pageToken struct {
-	Key   map[string]string `json:"k"`
-	Query string            `json:"q"`
-}
-
-// encodeToken turns a LastEvaluatedKey into an opaque token: base64url(JSON) "." base64url(HMAC).
-func (s *Store) encodeToken(last map[string]types.AttributeValue, fingerprint string) (string, error) {
-	t := pageToken{Key: make(map[string]string, len(last)), Query: fingerprint}
-	for k, v := range last {
-		sv, ok := v.(*types.AttributeValueMemberS)
-		if !ok {
-			return "", fmt.Errorf("store: page key attribute %s is not a string", k)
-		}
-		t.Key[k] = sv.Value
+// startKey is the ExclusiveStartKey that resumes q after item: the table's key and, on an
+// index, the index's key (every index projects all attributes, so items carry both).
+func (q listQuery) startKey(item map[string]types.AttributeValue) map[string]types.AttributeValue {
+	k := map[string]types.AttributeValue{attrPK: item[attrPK], attrSK: item[attrSK]}
+	if q.index != "" {
+		k[q.pkName], k[q.skName] = item[q.pkName], item[q.skName]
 	}
-	payload, err := json.Marshal(t)
-	if err != nil {
-		return "", fmt.Errorf("store: encode page token: %w", err)
-	}
-	enc := base64.RawURLEncoding
-	return enc.EncodeToString(payload) + "." + enc.EncodeToString(s.mac(payload)), nil
-}
-
-func (s *Store) decodeToken(token, fingerprint string) (map[string]types.AttributeValue, error) {
-	enc := base64.RawURLEncoding
-	p, m, ok := strings.Cut(token, ".")
-	if !ok {
-		return nil, ErrBadPageToken
-	}
-	payload, err1 := enc.DecodeString(p)
-	sig, err2 := enc.DecodeString(m)
-	if err1 != nil || err2 != nil || !hmac.Equal(sig, s.mac(payload)) {
-		return nil, ErrBadPageToken
-	}
-	var t pageToken
-	if err := json.Unmarshal(payload, &t); err != nil || t.Query != fingerprint || len(t.Key) == 0 {
-		return nil, ErrBadPageToken
-	}
-	start := make(map[string]types.AttributeValue, len(t.Key))
-	for k, v := range t.Key {
-		start[k] = strAV(v)
-	}
-	return start, nil
-}
-
-func (s *Store) mac(payload []byte) []byte {
-	h := hmac.New(sha256.New, s.tokenKey)
-	h.Write([]byte("pigeon page token\x00"))
-	h.Write(payload)
-	return h.Sum(nil)
+	return k
 }

@@ -31,7 +31,7 @@ type Store struct {
 	db             *dynamodb.Client
 	blobs          *blob.Store
 	table          string
-	tokenKey       []byte
+	pageTokens     pageSealer
 	eventRetention time.Duration
 	now            func() time.Time
 }
@@ -51,10 +51,10 @@ func WithEventRetention(d time.Duration) Option {
 // WithClock replaces time.Now (tests).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// New returns a Store on table. tokenKey signs page tokens; it must be the same for every
-// function of a deployment and secret.
+// New returns a Store on table. tokenKey is the secret page tokens are sealed with (see
+// pagetoken.go); it must be the same for every function of a deployment.
 func New(db *dynamodb.Client, blobs *blob.Store, table string, tokenKey []byte, opts ...Option) *Store {
-	s := &Store{db: db, blobs: blobs, table: table, tokenKey: tokenKey, eventRetention: DefaultEventRetention, now: time.Now}
+	s := &Store{db: db, blobs: blobs, table: table, pageTokens: newPageSealer(tokenKey), eventRetention: DefaultEventRetention, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}

@@ -71,8 +71,8 @@ type SendAttachment struct {
 
 // SendMessageRequest is the body of the send routes. It is the union of SendMessageRequest
 // (send, forward), ReplyToMessageRequest (reply: no subject; reply_all) and
-// ReplyAllMessageRequest (reply-all: no recipients, no subject); each route reads the fields
-// its body has and ignores the others, as unknown keys are ignored everywhere.
+// ReplyAllMessageRequest (reply-all: no recipients, no subject); the REST API refuses, per
+// route, the fields that route's body does not have, as it refuses unknown fields.
 type SendMessageRequest struct {
 	Labels      StringList        `json:"labels,omitempty"`
 	ReplyTo     StringList        `json:"reply_to,omitempty"`
