@@ -1,4 +1,4 @@
-// Package drafts holds the rules of drafts (agentmail-v0.md §5) and sends them: a reply or
+// Package drafts holds the rules of AgentMail v0 drafts and sends them: a reply or
 // forward draft's derived fields, the checks every stored draft passes, and the send of a
 // draft through package outbound — at once (POST …/drafts/{draft_id}/send) or when its
 // send_at comes (Sender.SendDue, run every minute by the scheduler function, every few

@@ -8,7 +8,7 @@ import (
 )
 
 // MaxFrameBytes is the largest event frame Pigeon posts to a WebSocket connection. API Gateway
-// refuses PostToConnection payloads over 128 KB (PayloadTooLargeException; aws-facts.md §6);
+// refuses PostToConnection payloads over 128 KB (PayloadTooLargeException);
 // reading "KB" as 1,000 bytes keeps Pigeon under the limit whichever way AWS counts.
 const MaxFrameBytes = 128_000
 
@@ -30,7 +30,7 @@ func Reduce(frame []byte) []byte { return ReduceTo(frame, MaxFrameBytes) }
 // so is anything that is not a JSON object.
 //
 // No "truncated" flag is added: the SDKs parse event frames strictly and webhook receivers
-// reject unknown keys (agentmail-v0.md §10 #4, #9), so a reduced frame is still a valid event
+// reject unknown keys, so a reduced frame is still a valid event
 // with only documented, optional fields missing or shortened. A client cannot tell a reduced
 // frame from a message that never had HTML; one that needs complete bodies fetches
 // GET /v0/inboxes/{inbox_id}/messages/{message_id}, at least whenever message.size (the raw

@@ -40,7 +40,7 @@ func TestMatches(t *testing.T) {
 
 func TestTypes(t *testing.T) {
 	if len(Types()) != 11 {
-		t.Fatalf("Types() has %d entries, want the 11 of agentmail-v0.md §7.1", len(Types()))
+		t.Fatalf("Types() has %d entries, want the 11 event types of AgentMail v0", len(Types()))
 	}
 	for _, ty := range Types() {
 		if !IsType(ty) {

@@ -1,5 +1,5 @@
 // Package events is what Pigeon's real-time events are and who gets them: the event types of
-// AgentMail v0 (agentmail-v0.md §7.1), subscriptions and the rule that matches an event to one,
+// AgentMail v0, subscriptions and the rule that matches an event to one,
 // the scope check that keeps a pod or inbox key inside its tenancy, and the size rule that fits
 // an event into an API Gateway WebSocket frame.
 //
@@ -13,7 +13,7 @@ import (
 	"slices"
 )
 
-// The event types, exactly as the SDKs spell them (agentmail-v0.md §7.1).
+// The event types, exactly as the SDKs spell them.
 const (
 	MessageReceived                = "message.received"
 	MessageReceivedSpam            = "message.received.spam"
@@ -42,7 +42,7 @@ func IsType(t string) bool { return slices.Contains(allTypes, t) }
 
 // Permission is the API key permission needed to receive events of type t, or "" when the
 // type needs none beyond the key's scope. Mail that lands in spam, blocked or unauthenticated
-// is only visible to keys that may read those labels (agentmail-v0.md §6.2), over webhooks and
+// is only visible to keys that may read those labels, over webhooks and
 // WebSocket alike.
 func Permission(t string) string {
 	switch t {

@@ -17,7 +17,7 @@ import (
 // maxKeyNameLen bounds an API key's name.
 const maxKeyNameLen = 256
 
-// apiKeyRoutes registers the API key routes of agentmail-v0.md §9.1 at the three scopes; the
+// apiKeyRoutes registers the API key routes of AgentMail v0 at the three scopes; the
 // route's scope is the scope of the keys it creates. Only the organisation route reads one key.
 //
 // Rules beyond the wire format:

@@ -12,7 +12,7 @@ import (
 )
 
 // authenticate finds the API key of a request. The SDKs send `Authorization: Bearer <key>`;
-// `x-api-key: <key>` is accepted too for hand-written clients. Answers (agentmail-v0.md §1.2):
+// `x-api-key: <key>` is accepted too for hand-written clients. Answers:
 // no key → 401 missing_authorization; another scheme → 401 invalid_token_type; a key that is
 // not on file → 401 unknown_api_key.
 func (s *server) authenticate(r *http.Request) (auth.Principal, error) {

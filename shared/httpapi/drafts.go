@@ -16,7 +16,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// draftRoutes registers the draft routes of agentmail-v0.md §5: reads at the three scopes,
+// draftRoutes registers the draft routes: reads at the three scopes,
 // changes at inbox scope. The rules (derivation, limits, sending) are package drafts'; here
 // bodies are read and every draft and message is resolved in the key's scope.
 func (s *server) draftRoutes() {

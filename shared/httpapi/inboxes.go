@@ -14,7 +14,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// Limits on inbox fields (agentmail-v0.md §2.2, plus RFC 5321's 64-octet local part).
+// Limits on inbox fields (AgentMail's, plus RFC 5321's 64-octet local part).
 const (
 	maxMetadataKeys   = 256
 	maxMetadataLen    = 256 // characters in a key or a string value

@@ -7,7 +7,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// inboxEventRoutes serves the inbox's label audit log (agentmail-v0.md §7.3): label.added and
+// inboxEventRoutes serves the inbox's label audit log: label.added and
 // label.removed entries, kept as long as events are (PIGEON_EVENT_RETENTION_DAYS). The log
 // reveals message ids and labels, so it needs message_read.
 func (s *server) inboxEventRoutes() {

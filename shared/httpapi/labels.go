@@ -13,7 +13,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// Message and thread changes: labels (agentmail-v0.md §3.4, §3.5, §4), batch reads, and
+// Message and thread changes: labels, batch reads, and
 // deletes. Lifecycle labels (received, sent, delivered, …) cannot be added or removed; other
 // labels are stored lower-cased; a label both added and removed is removed.
 

@@ -15,7 +15,7 @@ import (
 // maxReasonLen bounds a list entry's reason.
 const maxReasonLen = 1024
 
-// listRoutes registers the allow/block list routes of agentmail-v0.md §9.2 at the three
+// listRoutes registers the allow/block list routes at the three
 // scopes. A list belongs to its scope: only a key that covers the whole scope reads or
 // changes it (a pod key gets 403 on the organisation's lists, an inbox key on its pod's).
 // Entries are lower-cased addresses or domains (lists.ParseEntry); creating an entry that is

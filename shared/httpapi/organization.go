@@ -12,7 +12,7 @@ import (
 // organisation's inbox index (a deployment serves one organisation with modest numbers).
 const maxCountedInboxes = 100_000
 
-// identity is the Identity object of GET /v0/auth/me (agentmail-v0.md §9.4).
+// identity is the Identity object of GET /v0/auth/me.
 type identity struct {
 	ScopeType      string `json:"scope_type"`
 	ScopeID        string `json:"scope_id"`

@@ -20,7 +20,7 @@ func (s *server) podRoutes() {
 	s.handle("DELETE /v0/pods/{pod_id}", "pod_delete", s.deletePod)
 }
 
-// createPodRequest is CreatePodRequest (agentmail-v0.md §2.3).
+// createPodRequest is CreatePodRequest.
 type createPodRequest struct {
 	Name     string `json:"name"`
 	ClientID string `json:"client_id"`

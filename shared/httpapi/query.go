@@ -13,8 +13,8 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/store"
 )
 
-// Page sizes. AgentMail does not state a default or a maximum for plain lists (agentmail-v0.md
-// §12); Pigeon uses the cap it documents for filtered lists and searches everywhere.
+// Page sizes. AgentMail does not state a default or a maximum for plain lists; Pigeon uses the cap it
+// documents for filtered lists and searches everywhere.
 const (
 	defaultLimit = 50
 	maxLimit     = 100
@@ -23,7 +23,7 @@ const (
 )
 
 // listPage reads the common list parameters: limit (1..100, default 50), page_token,
-// ascending, before and after. Unknown parameters are ignored (agentmail-v0.md §1.3).
+// ascending, before and after. Unknown parameters are ignored.
 func listPage(q url.Values) (store.Page, error) {
 	var pg store.Page
 	var err error
@@ -90,8 +90,8 @@ func timeParam(q url.Values, name string) (*time.Time, error) {
 	return nil, invalid(name, "%s must be an ISO-8601 timestamp such as 2025-01-02T03:04:05.000Z", name)
 }
 
-// arrayParam reads an array-valued parameter in any of the three encodings the SDKs use
-// (agentmail-v0.md §1.3): one value that is a JSON array (TypeScript, recent Python),
+// arrayParam reads an array-valued parameter in any of the three encodings the SDKs use:
+// one value that is a JSON array (TypeScript, recent Python),
 // repeated keys (older Python), or comma-joined values (Go). `name[]` keys count too.
 func arrayParam(q url.Values, name string) ([]string, error) {
 	values := append(append([]string(nil), q[name]...), q[name+"[]"]...)

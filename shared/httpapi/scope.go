@@ -144,7 +144,7 @@ func (s *server) thread(r *http.Request, p auth.Principal, sc store.Scope) (stor
 }
 
 // hiddenLabels are the classification labels left out of lists unless asked for, each with the
-// permission a key needs to see them (agentmail-v0.md §3.1, §3.5).
+// permission a key needs to see them.
 var hiddenLabels = []struct{ label, param, perm string }{
 	{wire.LabelSpam, "include_spam", "label_spam_read"},
 	{wire.LabelBlocked, "include_blocked", "label_blocked_read"},

@@ -13,7 +13,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// Search (agentmail-v0.md §2.1, §3.1, §4): q is split into words, and every word must occur,
+// Search: q is split into words, and every word must occur,
 // ignoring case, in one of the searched fields. Results come newest first (AgentMail ranks
 // by relevance; Pigeon has no relevance index yet, and says so in the README). Spam, blocked,
 // unauthenticated and trash are always left out. Literal …/search segments beat the
@@ -163,7 +163,7 @@ func (s *server) searchThreads(w http.ResponseWriter, r *http.Request, p auth.Pr
 	return ok(w, searchThreadsResponse{Count: len(items), Limit: pg.Limit, NextPageToken: next, Threads: items})
 }
 
-// Search results (agentmail-v0.md §3.2, §4): list items plus highlights, the matched
+// Search results: list items plus highlights, the matched
 // fragments of each field with the matched words wrapped in **; a field is present only when
 // it matched. The text highlight comes from the preview (list items carry no bodies).
 type (

@@ -10,7 +10,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// sendRoutes registers send, reply, reply-all and forward (agentmail-v0.md §3.3). The work is
+// sendRoutes registers send, reply, reply-all and forward. The work is
 // package outbound's; here the body is read and the inbox and the original are resolved in the
 // key's scope.
 func (s *server) sendRoutes() {

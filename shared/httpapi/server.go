@@ -2,7 +2,7 @@
 // routes as ServeMux method+path patterns, API-key authentication, tenancy checks, query and
 // body parsing, and the mapping of every error to the API's error shape.
 //
-// Conventions (agentmail-v0.md §1, §10):
+// Conventions of AgentMail v0:
 //   - every JSON response, errors included, is labelled application/json; successes answer 200
 //     (creates and idempotent replays alike), void routes 204;
 //   - a resource outside the key's scope answers 404, exactly as a missing one, so a key cannot

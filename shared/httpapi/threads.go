@@ -11,7 +11,7 @@ import (
 // maxThreadScan bounds how many of a thread's messages are read to find one attachment.
 const maxThreadScan = 1000
 
-// threadRoutes registers the thread routes at the three scopes S of agentmail-v0.md §4.
+// threadRoutes registers the thread routes at the three scopes (organisation, pod, inbox).
 func (s *server) threadRoutes() {
 	for _, scope := range []string{"/v0/inboxes/{inbox_id}", "/v0/pods/{pod_id}", "/v0"} {
 		s.handle("GET "+scope+"/threads", "message_read", s.listThreads)

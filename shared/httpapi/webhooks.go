@@ -16,10 +16,10 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// maxWebhookFilterIDs bounds a webhook's inbox_ids and pod_ids (agentmail-v0.md §6.2).
+// maxWebhookFilterIDs bounds a webhook's inbox_ids and pod_ids.
 const maxWebhookFilterIDs = 10
 
-// Webhooks at three scopes (agentmail-v0.md §6): /v0/webhooks (the organisation),
+// Webhooks at three scopes: /v0/webhooks (the organisation),
 // /v0/pods/{pod_id}/webhooks and /v0/inboxes/{inbox_id}/webhooks. Tenancy:
 //
 //   - organisation webhooks are made and seen by organisation keys only;

@@ -1,4 +1,4 @@
-// Package lists holds the rules of allow and block lists (agentmail-v0.md §9.2): which
+// Package lists holds the rules of allow and block lists: which
 // strings are valid entries, and whether a list set lets an address through.
 //
 // A list belongs to one scope (the organisation, a pod or an inbox), one direction (send,

@@ -15,7 +15,7 @@ import (
 )
 
 // ConnectionTTL is how long a connection's items live: API Gateway closes WebSocket
-// connections after 2 hours, and $disconnect is best effort (aws-facts.md §6), so items of
+// connections after 2 hours, and $disconnect is best effort, so items of
 // connections that vanished without one expire shortly after.
 const ConnectionTTL = 2*time.Hour + 10*time.Minute
 

@@ -12,7 +12,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// Label events are the inbox's label audit log (agentmail-v0.md §7.3): event items like the
+// Label events are the inbox's label audit log: event items like the
 // others (EVT#<event_id>, listed under INBOX#<inbox>#EVTS, kept for the event retention) whose
 // event_type is label.added or label.removed and whose event attribute is the wire.InboxEvent
 // as JSON. The stream hands them to fanout too, which pushes only §7.1 types and skips them.

@@ -25,10 +25,10 @@ import (
 
 // MaxThreadUpdate is the most messages a thread label update changes in one transaction
 // (DynamoDB allows 100 actions: the messages and the thread). A larger thread answers
-// ErrThreadTooLarge (agentmail-v0.md §4: 422 for threads of 100 messages or more).
+// ErrThreadTooLarge (AgentMail answers 422 for threads of 100 messages or more).
 const MaxThreadUpdate = 99
 
-// MaxBatchUpdate is the most messages one batch label update changes (agentmail-v0.md §3.4),
+// MaxBatchUpdate is the most messages one batch label update changes,
 // which with their threads stays within one transaction.
 const MaxBatchUpdate = 50
 

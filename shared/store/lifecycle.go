@@ -182,7 +182,7 @@ func (s *Store) lifecycleTransaction(ctx context.Context, ref SentRef, it *lifec
 }
 
 // lifecycleLabel is the label each recipient status (or, for rejected and failed, the
-// message status) gives a message (agentmail-v0.md §3.5; failed is Pigeon's).
+// message status) gives a message (failed is Pigeon's).
 var lifecycleLabel = map[delivery.Status]string{
 	delivery.Delivered:  wire.LabelDelivered,
 	delivery.Bounced:    wire.LabelBounced,
@@ -211,7 +211,7 @@ func newLifecycleLabels(labels []string, st delivery.State) []string {
 	return add
 }
 
-// lifecycleEvent is the event a change announces (agentmail-v0.md §7.2), with only the
+// lifecycleEvent is the event a change announces, with only the
 // payload's documented keys: the SDKs parse event payloads strictly. DeliveryDelay and
 // Rendering Failure announce nothing (AgentMail has no such events); their labels and status
 // still change.
@@ -241,7 +241,7 @@ func lifecycleEvent(m wire.Message, ch delivery.Change, n delivery.Notification,
 	case delivery.KindReject:
 		reason := ch.Reason
 		if reason == "" {
-			reason = "Bad content" // the only reason SES gives (aws-facts.md §3)
+			reason = "Bad content" // the only reason SES gives
 		}
 		ev.EventType = wire.EventMessageRejected
 		ev.Reject = &wire.Reject{InboxID: m.InboxID, ThreadID: m.ThreadID, MessageID: m.MessageID, Timestamp: at, Reason: reason}

@@ -138,7 +138,7 @@ func TestApplyDeliveryNotification(t *testing.T) {
 	}
 }
 
-// Each payload carries exactly its documented keys (agentmail-v0.md §7.2, §10 row 4).
+// Each payload carries exactly its documented keys.
 func TestLifecycleEventKeys(t *testing.T) {
 	f := newFixture(t, "agent@x.org")
 	msg := f.sent("ses-1", "a@example.com")

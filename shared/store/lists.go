@@ -14,7 +14,7 @@ import (
 	"github.com/pigeon-mail/pigeon/shared/wire"
 )
 
-// Allow and block lists (agentmail-v0.md §9.2). One partition per list, entries sorted by
+// Allow and block lists. One partition per list, entries sorted by
 // their text, so a list pages in entry order with no index:
 //
 //	list entry      LIST#<scope>#<direction>#<type>   ENTRY#<entry>

@@ -22,7 +22,7 @@ import (
 // delivery marker (SRC#) stays, so a retried delivery of the same raw object does not bring it
 // back. Raw mail, attachments and large bodies stay in S3, as with DeleteInbox.
 
-// MaxBatchGet is the most messages one batch read names (agentmail-v0.md §3.4).
+// MaxBatchGet is the most messages one batch read names.
 const MaxBatchGet = 500
 
 // BatchGetMessages reads messages of an inbox by id, without their bodies (text, html and

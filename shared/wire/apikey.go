@@ -5,7 +5,7 @@ import "time"
 // APIKeyTypeBearer is the `type` of a bearer key in reads (BearerApiKey).
 const APIKeyTypeBearer = "bearer"
 
-// APIKeyPermissionNames are the fields of ApiKeyPermissions (agentmail-v0.md §9.1), each the
+// APIKeyPermissionNames are the fields of ApiKeyPermissions, each the
 // name of one permission a key may hold.
 var APIKeyPermissionNames = []string{
 	"inbox_read", "inbox_create", "inbox_update", "inbox_delete",

@@ -1,5 +1,5 @@
-// Package wire holds the JSON types of Pigeon's public API: AgentMail's v0 wire format
-// (../shared/design/agentmail-v0.md), field by field, in one place.
+// Package wire holds the JSON types of Pigeon's public API: AgentMail's v0 wire format,
+// field by field, in one place.
 //
 // The same structs are Pigeon's domain model: the store persists them (with a few private
 // attributes of its own) and the REST API, the WebSocket frames and the webhook bodies are all

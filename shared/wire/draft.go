@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Draft send states (agentmail-v0.md §5). A draft with a send_at is scheduled; the scheduler
+// Draft send states. A draft with a send_at is scheduled; the scheduler
 // (or a send request) moves it to sending, and a sent draft is deleted; a scheduled send that
 // cannot go out is failed, with the reason in send_error.
 const (
@@ -116,7 +116,7 @@ type UpdateDraftRequest struct {
 	SendAt            Nullable[string]   `json:"send_at,omitzero"`
 }
 
-// Nullable is a request field with three states, the N fields of agentmail-v0.md §0: absent
+// Nullable is a request field with three states, the nullable fields of the wire format: absent
 // (Set false: leave unchanged), null (Set and Null: clear) or a value.
 type Nullable[T any] struct {
 	Set   bool

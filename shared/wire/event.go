@@ -2,7 +2,7 @@ package wire
 
 import "time"
 
-// Event types (agentmail-v0 §7.1).
+// Event types of AgentMail v0.
 const (
 	EventMessageReceived                = "message.received"
 	EventMessageReceivedSpam            = "message.received.spam"
@@ -22,7 +22,7 @@ const EventTypeEvent = "event"
 
 // Event is the body of a webhook delivery and of a WebSocket event frame: the envelope and
 // the payload keys of its event type (message + thread for the message.received family).
-// Exactly one payload is set, the one of its event type (agentmail-v0.md §7.2).
+// Exactly one payload is set, the one of its event type.
 type Event struct {
 	Type      string      `json:"type"`
 	EventType string      `json:"event_type"`

@@ -3,7 +3,7 @@ package wire
 import "slices"
 
 // Lifecycle labels, set by the server as a message moves through sending and delivery
-// (agentmail-v0.md §3.5), besides LabelReceived and LabelSent. LabelFailed is Pigeon's: a
+// , besides LabelReceived and LabelSent. LabelFailed is Pigeon's: a
 // message SES could not be reached for, recorded so that it is not lost.
 const (
 	LabelDelivered  = "delivered"

@@ -2,7 +2,7 @@ package wire
 
 import "time"
 
-// List directions (the mail a list applies to) and list types (agentmail-v0.md §9.2).
+// List directions (the mail a list applies to) and list types.
 const (
 	ListDirectionSend    = "send"
 	ListDirectionReceive = "receive"

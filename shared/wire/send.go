@@ -7,7 +7,7 @@ import (
 )
 
 // StringList is a request field that takes one string or an array of strings: the Addr
-// (to, cc, bcc, reply_to) and Lbl (add_labels, remove_labels) types of agentmail-v0.md §0.
+// (to, cc, bcc, reply_to) and Lbl (add_labels, remove_labels) types of the wire format.
 // `null` and absence both leave it nil.
 type StringList []string
 

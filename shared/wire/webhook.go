@@ -2,7 +2,7 @@ package wire
 
 import "time"
 
-// Webhook is a webhook as every read returns it (agentmail-v0.md §6.2). Secret, the
+// Webhook is a webhook as every read returns it. Secret, the
 // whsec_… signing key, is returned on every read, as AgentMail does. PodIDs and InboxIDs are
 // the webhook's filters: for a pod webhook PodIDs is its pod, for an inbox webhook InboxIDs is
 // its inbox.

@@ -1,4 +1,4 @@
-// Package wsproto is the WebSocket protocol of AgentMail v0 (agentmail-v0.md §8) without the
+// Package wsproto is the WebSocket protocol of AgentMail v0 without the
 // transport: what a client may send (a subscribe frame), what Pigeon answers (subscribed or
 // error) and how a connection's subscription changes. The ws function runs it on API Gateway's
 // $default route; the frames it returns go back to the client as the route's response.
