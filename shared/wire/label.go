@@ -2,8 +2,8 @@ package wire
 
 import "slices"
 
-// Lifecycle labels, set by the server as a message moves through sending and delivery
-// , besides LabelReceived and LabelSent. LabelFailed is Pigeon's: a
+// Lifecycle labels, set by the server as a message moves through sending and delivery,
+// besides LabelReceived and LabelSent. LabelFailed is Pigeon's: a
 // message SES could not be reached for, recorded so that it is not lost.
 const (
 	LabelDelivered  = "delivered"
